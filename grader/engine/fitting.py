@@ -1,0 +1,148 @@
+"""Fit a pack's calibration on its labelled transcripts (calibration split only).
+
+Three small fits, each with few parameters so they transfer to answers the project never saw:
+1. point coverage: a one-feature logistic regression from a point's best sentence similarity to
+   whether the human grader marked the point covered;
+2. misconception threshold: the similarity that best separates stated misconceptions (F1);
+3. grade cut points: isotonic regression of the human grade on the score, read off as the lowest
+   score that earns each grade, then nudged to maximise quadratic weighted kappa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import cohen_kappa_score
+
+from grader.engine.calibration import Calibration
+from grader.engine.encoder import Encoder
+from grader.engine.grading import Grader
+from grader.engine.rubric import Question
+from grader.engine.transcripts import LabelledAnswer
+
+PROVISIONAL = {"coverage_slope": 12.0, "coverage_intercept": -6.6, "grade_cutpoints": (15.0, 35.0, 55.0, 75.0)}
+MISCONCEPTION_GRID = np.round(np.arange(0.50, 0.86, 0.02), 2)
+
+
+class _MemoEncoder:
+    """Remembers vectors in memory: fitting grades the same answers many times."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+        self._memo: dict[str, np.ndarray] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self._encoder.model_id
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            for text, vector in zip(missing, self._encoder.encode(missing), strict=True):
+                self._memo[text] = vector
+        return np.stack([self._memo[t] for t in texts]) if texts else self._encoder.encode([])
+
+
+def quadratic_kappa_score(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    if len(set(y_true)) <= 1 and list(y_true) == list(y_pred):
+        return 1.0
+    return float(cohen_kappa_score(y_true, y_pred, weights="quadratic", labels=[0, 1, 2, 3, 4]))
+
+
+def fit_calibration(
+    encoder: Encoder,
+    questions: dict[str, Question],
+    answers: Sequence[LabelledAnswer],
+    *,
+    fitted_on: str = "",
+) -> Calibration:
+    """Fit every calibrated number of the grader on ``answers`` (which must be the calibration split)."""
+    rows = [a for a in answers if a.question_id in questions]
+    if len(rows) < 20:
+        raise ValueError(f"need at least 20 graded answers to calibrate, got {len(rows)}")
+    memo = _MemoEncoder(encoder)
+    calibration = Calibration(model_id=encoder.model_id, **PROVISIONAL)  # type: ignore[arg-type]
+    items = [(questions[a.question_id], a.answer) for a in rows]
+
+    def grade_all(cal: Calibration) -> list:
+        return Grader(memo, cal).grade_many(items)
+
+    # 1. Misconception threshold, chosen before coverage because a stated misconception blocks its point.
+    labelled = [{f"{m}" for m in a.misconceptions} for a in rows]
+    best_f1, best_threshold = -1.0, calibration.misconception_threshold
+    for threshold in MISCONCEPTION_GRID:
+        results = grade_all(replace(calibration, misconception_threshold=float(threshold)))
+        tp = fp = fn = 0
+        for result, truth in zip(results, labelled, strict=True):
+            found = {m.misconception_id for m in result.misconceptions}
+            tp += len(found & truth)
+            fp += len(found - truth)
+            fn += len(truth - found)
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best_f1 + 1e-9:
+            best_f1, best_threshold = f1, float(threshold)
+    calibration = replace(calibration, misconception_threshold=best_threshold)
+
+    # 2. Point coverage from the best sentence similarity.
+    results = grade_all(calibration)
+    features, labels = [], []
+    for result, answer in zip(results, rows, strict=True):
+        for point in result.points:
+            features.append([point.similarity])
+            labels.append(int(point.point_id in answer.covers))
+    model = LogisticRegression(C=10.0).fit(np.array(features), np.array(labels))
+    calibration = replace(
+        calibration,
+        coverage_slope=float(model.coef_[0][0]),
+        coverage_intercept=float(model.intercept_[0]),
+    )
+
+    # 3. Grade cut points on the score.
+    results = grade_all(calibration)
+    scores = np.array([r.score for r in results], dtype=float)
+    human = np.array([a.grade for a in rows])
+    cutpoints = _fit_cutpoints(scores, human)
+    calibration = replace(calibration, grade_cutpoints=cutpoints)
+    predicted = [calibration.grade_for(s) for s in scores]
+    point_accuracy = float(np.mean(model.predict(np.array(features)) == np.array(labels)))
+    return replace(
+        calibration,
+        fitted_on=fitted_on or f"{len(rows)} answers (calibration split)",
+        metrics={
+            "fitted_at": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "n_answers": len(rows),
+            "calibration_split_qwk": round(quadratic_kappa_score(human.tolist(), predicted), 4),
+            "calibration_split_point_accuracy": round(point_accuracy, 4),
+            "calibration_split_misconception_f1": round(best_f1, 4),
+        },
+    )
+
+
+def _fit_cutpoints(scores: np.ndarray, human: np.ndarray) -> tuple[float, float, float, float]:
+    iso = IsotonicRegression(y_min=0, y_max=4, out_of_bounds="clip").fit(scores, human)
+    grid = np.arange(0, 101)
+    fitted = np.rint(iso.predict(grid))
+    cuts = []
+    for grade in range(1, 5):
+        reaching = grid[fitted >= grade]
+        cuts.append(float(reaching[0]) if len(reaching) else 101.0)
+    # Coordinate ascent on QWK from the isotonic start: a few sweeps of one-point moves.
+    def qwk(c: list[float]) -> float:
+        return quadratic_kappa_score(human.tolist(), [sum(s >= x for x in c) for s in scores])
+
+    best = qwk(cuts)
+    for _ in range(3):
+        for i in range(4):
+            low = cuts[i - 1] + 1 if i else 1.0
+            high = cuts[i + 1] - 1 if i < 3 else 100.0
+            for candidate in np.arange(low, high + 1):
+                trial = [*cuts[:i], float(candidate), *cuts[i + 1 :]]
+                value = qwk(trial)
+                if value > best + 1e-9:
+                    best, cuts = value, trial
+    return (cuts[0], cuts[1], cuts[2], cuts[3])

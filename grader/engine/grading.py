@@ -1,0 +1,361 @@
+"""Grade a free-text answer against a question's rubric, point by point, and explain the grade.
+
+For each rubric point the grader finds the candidate sentence closest in meaning to any of the
+point's reference phrasings. A sentence earns nothing when it does not read as a sentence (a
+keyword list, shuffled words), only restates the question, contradicts the reference by negation,
+or states one of the point's misconceptions. The best remaining similarity becomes a coverage
+probability through the pack's calibration; the score is the weighted share of points covered
+less a penalty per misconception, and calibrated cut points turn the score into a 0-4 grade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from grader.engine.calibration import Calibration, calibration_for
+from grader.engine.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
+from grader.engine.loader import LoadedPack
+from grader.engine.result import GradeResult, MisconceptionResult, PointResult
+from grader.engine.rubric import Misconception, Question
+from grader.engine.text import (
+    is_negated,
+    is_non_answer,
+    sentence_shape,
+    split_sentences,
+    truncate,
+)
+
+NO_ANSWER = "no answer"
+TOP_K = 2
+"""How many of a point's closest references a sentence is compared with (their mean similarity)."""
+EVIDENCE_FLOOR = 0.3
+"""Below this similarity the closest sentence is unrelated and not worth quoting."""
+
+
+@dataclass(frozen=True)
+class _RubricVectors:
+    prompt: np.ndarray
+    references: np.ndarray
+    reference_point: np.ndarray
+    reference_negated: np.ndarray
+    misconceptions: np.ndarray
+    misconception_point: np.ndarray
+    misconception_negated: np.ndarray
+    misconception_refs: list[tuple[int, Misconception]]
+
+
+@dataclass(frozen=True)
+class _Sentences:
+    texts: list[str]
+    vectors: np.ndarray
+    negated: np.ndarray
+    eligible: np.ndarray
+    keyword_list: np.ndarray
+    garbled: np.ndarray
+
+
+class Grader:
+    """Grades answers for one calibration (one pack, one encoder). Deterministic and thread-safe."""
+
+    def __init__(self, encoder: Encoder, calibration: Calibration, *, cache_dir: Path | None = None) -> None:
+        if calibration.model_id != encoder.model_id:
+            raise ValueError(f"calibration is for {calibration.model_id!r}, encoder is {encoder.model_id!r}")
+        self.encoder = encoder
+        self.calibration = calibration
+        self._rubric_encoder: Encoder = CachedEncoder(encoder, cache_dir) if cache_dir else encoder
+        self._rubrics: dict[tuple[str, str], _RubricVectors] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self.encoder.model_id
+
+    def warm(self, questions: Sequence[Question]) -> None:
+        """Load the model and encode every rubric text now (in one batch) rather than on first grade."""
+        missing = [q for q in questions if (q.id, q.version) not in self._rubrics]
+        texts = [text for question in missing for text in _rubric_texts(question)]
+        if texts:
+            self._rubric_encoder.encode(texts)
+        for question in missing:
+            self._rubric(question)
+        if isinstance(self._rubric_encoder, CachedEncoder):
+            self._rubric_encoder.save()
+
+    def grade(self, question: Question, answer: str) -> GradeResult:
+        return self.grade_many([(question, answer)])[0]
+
+    def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
+        """Grade several answers, encoding all their sentences in one batch."""
+        prepared: list[tuple[list[str], list[str]] | None] = []
+        all_sentences: list[str] = []
+        for _, answer in items:
+            text = answer or ""
+            if is_non_answer(text):
+                prepared.append(None)
+                continue
+            notices: list[str] = []
+            text, was_truncated = truncate(text)
+            if was_truncated:
+                notices.append("Your answer is long: only its first 1200 words were graded (all of it is kept).")
+            sentences = split_sentences(text) or [text.strip()]
+            prepared.append((sentences, notices))
+            all_sentences.extend(sentences)
+        vectors = self.encoder.encode(all_sentences) if all_sentences else None
+        results: list[GradeResult] = []
+        offset = 0
+        for (question, _), prep in zip(items, prepared, strict=True):
+            if prep is None:
+                results.append(self._no_answer(question))
+                continue
+            sentences, notices = prep
+            assert vectors is not None
+            block = vectors[offset : offset + len(sentences)]
+            offset += len(sentences)
+            results.append(self._grade_sentences(question, sentences, block, notices))
+        if isinstance(self._rubric_encoder, CachedEncoder):
+            self._rubric_encoder.save()
+        return results
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _rubric(self, question: Question) -> _RubricVectors:
+        key = (question.id, question.version)
+        cached = self._rubrics.get(key)
+        if cached is not None:
+            return cached
+        references = [(i, ref) for i, point in enumerate(question.points) for ref in point.references]
+        misconceptions = [(i, m) for i, point in enumerate(question.points) for m in point.misconceptions]
+        phrasings = [(n, phrase) for n, (_, m) in enumerate(misconceptions) for phrase in m.phrasings]
+        texts = [question.prompt, *(ref for _, ref in references), *(phrase for _, phrase in phrasings)]
+        vectors = self._rubric_encoder.encode(texts)
+        n_refs = len(references)
+        dim = vectors.shape[1]
+        vectors_mis = vectors[1 + n_refs :] if phrasings else np.zeros((0, dim), dtype=np.float32)
+        rubric = _RubricVectors(
+            prompt=vectors[0],
+            references=vectors[1 : 1 + n_refs],
+            reference_point=np.array([i for i, _ in references], dtype=int),
+            reference_negated=np.array([is_negated(ref) for _, ref in references], dtype=bool),
+            misconceptions=vectors_mis,
+            misconception_point=np.array([n for n, _ in phrasings], dtype=int),
+            misconception_negated=np.array([is_negated(p) for _, p in phrasings], dtype=bool),
+            misconception_refs=misconceptions,
+        )
+        self._rubrics[key] = rubric
+        return rubric
+
+    def _analyse_sentences(self, sentences: list[str], vectors: np.ndarray, rubric: _RubricVectors) -> _Sentences:
+        shapes = [sentence_shape(s) for s in sentences]
+        echo = vectors @ rubric.prompt >= self.calibration.echo_threshold
+        keyword_list = np.array([shape.is_keyword_list for shape in shapes], dtype=bool)
+        garbled = np.array([shape.is_garbled for shape in shapes], dtype=bool)
+        return _Sentences(
+            texts=sentences,
+            vectors=vectors,
+            negated=np.array([is_negated(s) for s in sentences], dtype=bool),
+            eligible=~(keyword_list | garbled | echo),
+            keyword_list=keyword_list,
+            garbled=garbled,
+        )
+
+    def _point_similarities(self, sents: _Sentences, rubric: _RubricVectors, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence x point similarity: the mean of the sentence's TOP_K closest references of the point.
+
+        Averaging the closest few references rewards a sentence that says what several phrasings of
+        the point say, and discounts a chance match with a single phrasing. When the single closest
+        reference differs from the sentence in negation, the sentence is taken to contradict the point.
+        """
+        raw = sents.vectors @ rubric.references.T
+        point_sim = np.zeros((len(sents.texts), n_points), dtype=np.float32)
+        point_raw = np.zeros((len(sents.texts), n_points), dtype=np.float32)
+        for p in range(n_points):
+            columns = np.flatnonzero(rubric.reference_point == p)
+            block = raw[:, columns]
+            k = min(TOP_K, len(columns))
+            top = np.sort(block, axis=1)[:, -k:]
+            closest = columns[np.argmax(block, axis=1)]
+            contradicts = sents.negated != rubric.reference_negated[closest]
+            point_raw[:, p] = block.max(axis=1)
+            point_sim[:, p] = top.mean(axis=1) - self.calibration.negation_penalty * contradicts
+        return point_sim, point_raw
+
+    def _similarities(self, sents: _Sentences, targets: np.ndarray, target_negated: np.ndarray) -> np.ndarray:
+        """Sentence x target cosine, lowered where one side is negated and the other is not."""
+        if targets.shape[0] == 0:
+            return np.zeros((len(sents.texts), 0), dtype=np.float32)
+        raw = sents.vectors @ targets.T
+        mismatch = sents.negated[:, None] != target_negated[None, :]
+        return raw - self.calibration.negation_penalty * mismatch
+
+    def _grade_sentences(
+        self, question: Question, sentences: list[str], vectors: np.ndarray, notices: list[str]
+    ) -> GradeResult:
+        cal = self.calibration
+        rubric = self._rubric(question)
+        sents = self._analyse_sentences(sentences, vectors, rubric)
+        n_points = len(question.points)
+
+        point_sim, point_raw = self._point_similarities(sents, rubric, n_points)
+
+        # Misconceptions: a stated wrong claim is named, penalised, and cannot earn its point.
+        blocked = np.zeros((len(sentences), n_points), dtype=bool)
+        found: list[MisconceptionResult] = []
+        mis_sim = self._similarities(sents, rubric.misconceptions, rubric.misconception_negated)
+        for n, (p, misconception) in enumerate(rubric.misconception_refs):
+            sim = mis_sim[:, rubric.misconception_point == n].max(axis=1)
+            closer_than_point = sim > point_sim[:, p] + cal.misconception_margin
+            stated = sents.eligible & (sim >= cal.misconception_threshold) & closer_than_point
+            if stated.any():
+                blocked[stated, p] = True
+                best = int(np.argmax(np.where(stated, sim, -np.inf)))
+                found.append(
+                    MisconceptionResult(
+                        point_id=question.points[p].id,
+                        misconception_id=misconception.id,
+                        claim=misconception.claim,
+                        correction=misconception.correction,
+                        evidence=sentences[best],
+                        similarity=round(float(sim[best]), 4),
+                    )
+                )
+
+        points: list[PointResult] = []
+        weighted = 0.0
+        for p, point in enumerate(question.points):
+            usable = sents.eligible & ~blocked[:, p]
+            candidates = np.where(usable, point_sim[:, p], -np.inf)
+            best = int(np.argmax(candidates))
+            similarity = float(candidates[best]) if usable.any() else 0.0
+            probability = cal.coverage_probability(similarity) if usable.any() else 0.0
+            covered = probability >= 0.5
+            weighted += point.weight * probability
+            evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
+            reason = self._reason(covered, similarity, p, sents, blocked, point_raw, found, point.id)
+            points.append(
+                PointResult(
+                    point_id=point.id,
+                    title=point.title,
+                    weight=point.weight,
+                    covered=covered,
+                    probability=round(probability, 4),
+                    confidence=round(probability if covered else 1.0 - probability, 4),
+                    similarity=round(similarity, 4),
+                    evidence=evidence,
+                    reason=reason,
+                    feedback=point.feedback,
+                    probe=point.probe,
+                )
+            )
+
+        coverage = 100.0 * weighted / question.total_weight
+        penalty = cal.misconception_penalty * len({(m.point_id, m.misconception_id) for m in found})
+        score = round(max(0.0, min(100.0, coverage - penalty)))
+        notices = [*notices, *self._answer_notices(sents)]
+        return GradeResult(
+            question_id=question.id,
+            grade=cal.grade_for(score),
+            score=score,
+            points=points,
+            misconceptions=found,
+            notices=notices,
+            model_id=self.model_id,
+            rubric_version=question.version,
+            calibration_id=cal.id,
+        )
+
+    def _reason(
+        self,
+        covered: bool,
+        similarity: float,
+        p: int,
+        sents: _Sentences,
+        blocked: np.ndarray,
+        point_raw: np.ndarray,
+        found: list[MisconceptionResult],
+        point_id: str,
+    ) -> str:
+        """Why the point was or was not earned, in words the candidate can act on."""
+        if covered:
+            return f"covered (similarity {similarity:.2f})"
+        threshold = self.calibration.coverage_threshold
+        closest = int(np.argmax(point_raw[:, p]))
+        if point_raw[closest, p] >= threshold:
+            if blocked[closest, p]:
+                claim = next((m.claim for m in found if m.point_id == point_id), "a misconception")
+                return f"the closest sentence states a misconception: {claim}"
+            if sents.keyword_list[closest]:
+                return "only named in a list of terms, not explained"
+            if sents.garbled[closest]:
+                return "the closest sentence does not read as a sentence"
+            if not sents.eligible[closest]:
+                return "the closest sentence only restates the question"
+            return "the closest sentence says the opposite (negation)"
+        if similarity >= EVIDENCE_FLOOR:
+            return f"loosely related at best (similarity {similarity:.2f}, needs about {threshold:.2f})"
+        return "not mentioned"
+
+    @staticmethod
+    def _answer_notices(sents: _Sentences) -> list[str]:
+        notices = []
+        if sents.keyword_list.any():
+            notices.append(
+                "Parts of your answer are a list of terms: terms alone earn no credit; say how they connect."
+            )
+        if sents.garbled.any():
+            notices.append("Parts of your answer do not read as sentences and earned no credit.")
+        return notices
+
+    def _no_answer(self, question: Question) -> GradeResult:
+        points = [
+            PointResult(
+                point_id=point.id,
+                title=point.title,
+                weight=point.weight,
+                covered=False,
+                probability=0.0,
+                confidence=1.0,
+                similarity=0.0,
+                evidence=None,
+                reason=NO_ANSWER,
+                feedback=point.feedback,
+                probe=point.probe,
+            )
+            for point in question.points
+        ]
+        return GradeResult(
+            question_id=question.id,
+            grade=0,
+            score=0,
+            points=points,
+            notices=["No answer was given."],
+            model_id=self.model_id,
+            rubric_version=question.version,
+            calibration_id=self.calibration.id,
+        )
+
+
+def _rubric_texts(question: Question) -> list[str]:
+    texts = [question.prompt]
+    for point in question.points:
+        texts.extend(point.references)
+        for misconception in point.misconceptions:
+            texts.extend(misconception.phrasings)
+    return texts
+
+
+def grader_for_pack(
+    loaded: LoadedPack, encoder: Encoder | None = None, *, cache_dir: Path | None = None
+) -> Grader:
+    """A grader for a pack with the calibration fitted for the encoder's model.
+
+    The encoder defaults to the packaged all-MiniLM-L6-v2; it is not loaded until first use.
+    Raises CalibrationMissingError when the pack has no calibration for that model.
+    """
+    from grader.paths import cache_dir as default_cache_dir
+
+    encoder = encoder or SentenceTransformerEncoder()
+    calibration = calibration_for(loaded.calibration_path, encoder.model_id)
+    return Grader(encoder, calibration, cache_dir=cache_dir or default_cache_dir())

@@ -1,0 +1,86 @@
+"""What grading an answer produces: a grade, a score, and the reasons for both."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+GRADE_LABELS = {
+    0: "no credit",
+    1: "weak",
+    2: "partial",
+    3: "good",
+    4: "excellent",
+}
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """One rubric point: covered or not, how sure, and the candidate's sentence that earned it."""
+
+    point_id: str
+    title: str
+    weight: float
+    covered: bool
+    probability: float
+    """Estimated probability that the answer covers the point (0-1)."""
+    confidence: float
+    """Confidence in the verdict: ``probability`` when covered, ``1 - probability`` when not."""
+    similarity: float
+    """Best meaning similarity of any eligible answer sentence to the point's references."""
+    evidence: str | None
+    """The candidate's own sentence closest to the point (the one that earned it when covered)."""
+    reason: str
+    """One line explaining the verdict, e.g. why a close sentence did not earn the point."""
+    feedback: str
+    probe: str
+
+
+@dataclass(frozen=True)
+class MisconceptionResult:
+    point_id: str
+    misconception_id: str
+    claim: str
+    correction: str
+    evidence: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    question_id: str
+    grade: int
+    """Calibrated 0-4 grade, the scale a human interviewer uses."""
+    score: int
+    """0-100: the weighted share of the rubric the answer covers, less misconception penalties."""
+    points: list[PointResult]
+    misconceptions: list[MisconceptionResult] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    """Plain-language notes about the answer as a whole (empty, truncated, keyword list...)."""
+    model_id: str = ""
+    rubric_version: str = ""
+    calibration_id: str = ""
+
+    @property
+    def label(self) -> str:
+        return GRADE_LABELS[self.grade]
+
+    @property
+    def covered(self) -> list[PointResult]:
+        return [point for point in self.points if point.covered]
+
+    @property
+    def missed(self) -> list[PointResult]:
+        return [point for point in self.points if not point.covered]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["label"] = self.label
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GradeResult:
+        payload = {key: value for key, value in data.items() if key != "label"}
+        payload["points"] = [PointResult(**point) for point in payload.get("points", [])]
+        payload["misconceptions"] = [MisconceptionResult(**m) for m in payload.get("misconceptions", [])]
+        return cls(**payload)

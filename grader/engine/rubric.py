@@ -1,0 +1,140 @@
+"""Rubric data model: company packs, rounds, questions and their weighted points.
+
+Rubrics are authored as YAML by contributors, so every model forbids unknown keys (a typo such
+as ``weigth`` must fail loudly, not be ignored) and cross-references are checked on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+){2,}$")]
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Misconception(StrictModel):
+    """A wrong claim that must not earn its point and that the feedback names."""
+
+    id: Slug
+    claim: NonEmptyText = Field(description="Short statement of the wrong claim, shown to the candidate.")
+    phrasings: list[NonEmptyText] = Field(
+        min_length=1, description="Ways a candidate might state the wrong claim; matched by meaning."
+    )
+    correction: NonEmptyText = Field(description="What is actually true, in one or two sentences.")
+
+
+class RubricPoint(StrictModel):
+    """One thing a strong answer says, with the ways it is usually said."""
+
+    id: Slug
+    title: NonEmptyText = Field(description="Short name of the point, shown in feedback.")
+    weight: float = Field(gt=0, le=10, description="Relative importance within the question.")
+    references: list[NonEmptyText] = Field(
+        min_length=2,
+        description="Several phrasings of the point, from textbook wording to plain words.",
+    )
+    misconceptions: list[Misconception] = Field(default_factory=list)
+    probe: NonEmptyText = Field(description="Follow-up question the interviewer asks when the point is missed.")
+    feedback: NonEmptyText = Field(description="Short feedback shown when the point is missed.")
+
+
+class Resource(StrictModel):
+    title: NonEmptyText
+    url: str | None = None
+    note: str | None = None
+
+
+class WorkedExample(StrictModel):
+    """An answer with the grade and points a careful interviewer gives it: the rubric's own test."""
+
+    answer: str
+    grade: int = Field(ge=0, le=4)
+    covers: list[Slug] = Field(default_factory=list, description="Ids of the points the answer covers.")
+    note: str | None = None
+
+
+class Question(StrictModel):
+    id: QuestionId
+    prompt: NonEmptyText
+    time_budget_seconds: int = Field(gt=0, le=3600)
+    points: list[RubricPoint] = Field(min_length=1)
+    model_answer: NonEmptyText
+    resources: list[Resource] = Field(default_factory=list)
+    examples: list[WorkedExample] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Question:
+        point_ids = [point.id for point in self.points]
+        duplicates = sorted({pid for pid in point_ids if point_ids.count(pid) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate point ids: {', '.join(duplicates)}")
+        known = set(point_ids)
+        for index, example in enumerate(self.examples):
+            unknown = [pid for pid in example.covers if pid not in known]
+            if unknown:
+                raise ValueError(
+                    f"examples.{index}.covers names unknown point(s): {', '.join(unknown)}"
+                    f" (known: {', '.join(point_ids)})"
+                )
+        return self
+
+    @property
+    def total_weight(self) -> float:
+        return sum(point.weight for point in self.points)
+
+    @property
+    def version(self) -> str:
+        """A short content hash: grades record it so a later regrade knows the rubric changed."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def point(self, point_id: str) -> RubricPoint:
+        for point in self.points:
+            if point.id == point_id:
+                return point
+        raise KeyError(point_id)
+
+
+RoundKind = Literal["rapid-fire", "design", "behavioral", "coding"]
+
+
+class Round(StrictModel):
+    id: Slug
+    title: NonEmptyText
+    kind: RoundKind
+    time_budget_minutes: int = Field(gt=0, le=240)
+    description: str | None = None
+    questions: list[QuestionId] = Field(min_length=1, description="Question ids, asked in this order.")
+
+
+class Pack(StrictModel):
+    """A company's interview loop: rounds in order, each naming the questions it asks."""
+
+    company: Slug
+    display_name: NonEmptyText
+    role: NonEmptyText
+    level: str | None = None
+    description: str | None = None
+    hire_bar: float = Field(
+        default=3.0,
+        ge=0,
+        le=4,
+        description="Mean grade (0-4) at or above which the report signals 'hire'.",
+    )
+    rounds: list[Round] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_unique_rounds(self) -> Pack:
+        ids = [round_.id for round_ in self.rounds]
+        if len(ids) != len(set(ids)):
+            raise ValueError("round ids must be unique")
+        return self

@@ -1,0 +1,166 @@
+"""Plain-text analysis the embedding model cannot do: sentences, negation, and answers that only
+look like answers (keyword lists, shuffled words).
+
+Sentence embeddings are close to bags of words: "use impression logs" and "do not use impression
+logs" land near each other, and a keyword list lands near the reference it was taken from. These
+checks are deliberately simple and explainable, because the candidate is told when they apply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_ANSWER_WORDS = 1200
+"""Longer answers are graded on their first words only, with a visible notice; nothing is discarded."""
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# Split after sentence punctuation, on line breaks, on semicolons, and before list bullets.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*•-])|\n+|;\s+|\s+[-•*]\s+(?=\w)")
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
+
+NEGATION_CUES = _word_set(
+    "not no never none nobody nothing neither nor cannot can't don't doesn't didn't isn't aren't "
+    "wasn't weren't won't wouldn't shouldn't couldn't mustn't hasn't haven't hadn't without"
+)
+# "not only X but also Y" asserts X; it is not a negation of X.
+_NOT_A_NEGATION = re.compile(r"\bnot\s+(?:only|just|necessarily)\b|\bno\s+(?:longer|matter)\b", re.IGNORECASE)
+
+DETERMINERS = _word_set(
+    "the a an this these those its their our your his her my each every"
+)
+PREPOSITIONS = _word_set(
+    "of in on at to for with by from into over under about than between through during within across "
+    "against per via toward towards"
+)
+AUXILIARIES = _word_set(
+    "is are was were be been being has have had do does did can could will would should may might "
+    "must"
+)
+CONJUNCTIONS = _word_set(
+    "and or but so because while if when whereas although since unless"
+)
+PRONOUNS = _word_set(
+    "it they we you i he she them us that which who what this"
+)
+# Words that carry relations between terms. A keyword list has almost none of them; a terse but
+# real answer ("low train error, high test error") still has some.
+RELATION_WORDS = _word_set(
+    "low high lower higher more less fewer too very better worse increase increases decrease "
+    "decreases reduce reduces reduced reducing add adds make makes made use uses used using get gets "
+    "leads cause causes means mean instead rather vs versus then only also just not no never well "
+    "poorly fails fail fits fit memorize memorizes memorises learn learns learned works work helps "
+    "help avoid prevents prevent give gives gets become becomes = -> → < > up down"
+)
+FUNCTION_WORDS = DETERMINERS | PREPOSITIONS | AUXILIARIES | CONJUNCTIONS | PRONOUNS | NEGATION_CUES
+
+NON_ANSWERS = frozenset(
+    {"i don't know", "i dont know", "idk", "no idea", "pass", "skip", "not sure", "i'm not sure", "dunno",
+     "no clue", "n/a", "na", "?", "..."}
+)
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+
+
+def is_non_answer(text: str) -> bool:
+    """Empty or a plain admission of not knowing."""
+    cleaned = re.sub(r"[^\w\s'?/.]", "", text.strip().lower()).strip(" .!")
+    return not cleaned or cleaned in NON_ANSWERS or not words(text)
+
+
+def truncate(text: str, max_words: int = MAX_ANSWER_WORDS) -> tuple[str, bool]:
+    """The first ``max_words`` words of ``text`` (cut at a word boundary) and whether it was cut."""
+    matches = list(re.finditer(r"\S+", text))
+    if len(matches) <= max_words:
+        return text, False
+    return text[: matches[max_words - 1].end()], True
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of an answer, each stripped; fragments without words are dropped."""
+    parts = _SENTENCE_BREAK.split(text.replace("\r", ""))
+    sentences = []
+    for part in parts:
+        cleaned = _BULLET.sub("", part).strip(" \t-•*")
+        if len(words(cleaned)) >= 2 or (cleaned and len(parts) == 1 and words(cleaned)):
+            sentences.append(cleaned)
+    return sentences
+
+
+def is_negated(text: str) -> bool:
+    """Whether a sentence contains a negation cue (ignoring "not only" and the like)."""
+    cleaned = _NOT_A_NEGATION.sub(" ", text)
+    return any(word in NEGATION_CUES or word.endswith("n't") for word in words(cleaned))
+
+
+@dataclass(frozen=True)
+class SentenceShape:
+    """What a sentence looks like, independent of what it means."""
+
+    word_count: int
+    structure_ratio: float
+    """Share of words that are function or relation words: near zero for a keyword list."""
+    grammar_violations: int
+    """Function-word sequences English does not allow ("the of", "a is"): a sign of shuffled words."""
+
+    list_segments: int = 0
+    """Comma- or slash-separated segments of at most three words ("dropout, batch norm, more data")."""
+
+    @property
+    def is_keyword_list(self) -> bool:
+        few_relations = self.word_count >= 5 and self.structure_ratio < 0.1
+        return few_relations or self.list_segments >= 4
+
+    @property
+    def is_garbled(self) -> bool:
+        return self.grammar_violations >= 2 and self.grammar_violations >= 0.08 * self.word_count
+
+    @property
+    def eligible(self) -> bool:
+        """Only sentences that read as sentences can earn a rubric point."""
+        return not (self.is_keyword_list or self.is_garbled)
+
+
+def sentence_shape(text: str) -> SentenceShape:
+    tokens = words(text)
+    if not tokens:
+        return SentenceShape(0, 0.0, 0)
+    structural = sum(1 for t in tokens if t in FUNCTION_WORDS or t in RELATION_WORDS or t.endswith("n't"))
+    # Arrows and comparison signs relate terms too ("L1 -> sparse").
+    structural += len(re.findall(r"->|→|=>|<|>|=", text))
+    return SentenceShape(
+        len(tokens), min(1.0, structural / len(tokens)), _grammar_violations(tokens), _list_segments(text)
+    )
+
+
+def _list_segments(text: str) -> int:
+    """Count short comma/slash-separated segments; a sentence made mostly of them is a list of terms."""
+    body = text.split(":", 1)[1] if text.count(":") == 1 and len(text.split(":", 1)[0].split()) <= 3 else text
+    segments = [words(part) for part in re.split(r"[,/]|\band\b|\bor\b", body)]
+    segments = [seg for seg in segments if seg]
+    if len(segments) < 4:
+        return 0
+    short = [seg for seg in segments if len(seg) <= 3 and not any(w in AUXILIARIES or w.endswith("n't") for w in seg)]
+    # Most segments must be short term-like fragments for the whole sentence to be a list.
+    return len(short) if len(short) >= 0.75 * len(segments) else 0
+
+
+def _grammar_violations(tokens: list[str]) -> int:
+    violations = 0
+    closed = DETERMINERS | PREPOSITIONS | AUXILIARIES | CONJUNCTIONS
+    for current, following in zip(tokens, [*tokens[1:], None], strict=True):
+        if current in DETERMINERS and current != "this" and (following is None or following in closed):
+            violations += 1  # "the of", "a is", a sentence ending in "the"
+        elif current in PREPOSITIONS and following in (AUXILIARIES | CONJUNCTIONS) - {"so"}:
+            violations += 1  # "of is", "to and"
+        elif current in CONJUNCTIONS and current not in {"so", "if", "when", "since"} and following is None:
+            violations += 1  # a sentence ending in "and"
+        elif current in {"a", "an"} and following in PRONOUNS:
+            violations += 1  # "a they"
+    return violations
