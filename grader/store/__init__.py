@@ -1,0 +1,16 @@
+"""Storage: the only code that touches SQL. Sessions, turns and grades in ``mockint.db``."""
+
+from grader.store.records import STATUS_ACTIVE, STATUS_FINISHED, PointHistoryRow, SessionRecord, TurnRecord
+from grader.store.store import DB_FILENAME, SessionNotFoundError, Store, default_db_path
+
+__all__ = [
+    "DB_FILENAME",
+    "STATUS_ACTIVE",
+    "STATUS_FINISHED",
+    "PointHistoryRow",
+    "SessionNotFoundError",
+    "SessionRecord",
+    "Store",
+    "TurnRecord",
+    "default_db_path",
+]

@@ -1,0 +1,89 @@
+"""The schema of mockint.db, as an append-only list of named migrations.
+
+Each migration runs once, inside a transaction, and is recorded in ``_sqlite_migrations`` (the
+sqlite-utils ``Migrations`` helper). Never edit or reorder a migration that has shipped: add a new
+one at the end, because users' databases already recorded the old ones as applied.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "mockint"
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["sessions"].create(
+        {
+            "id": str,
+            "company": str,
+            "mode": str,
+            "round_ids": str,  # JSON list, in the order the rounds are asked
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+        },
+        pk="id",
+        not_null={"company", "mode", "round_ids", "started_at", "status"},
+    )
+    db["turns"].create(
+        {
+            "id": int,
+            "session_id": str,
+            "seq": int,
+            "role": str,
+            "kind": str,
+            "text": str,
+            "question_id": str,
+            "round_id": str,
+            "point_id": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "seq", "role", "kind", "text", "created_at"},
+    )
+    # One sequence per session: the unique index is what makes concurrent writers fail loudly
+    # rather than interleave two turns at the same position.
+    db["turns"].create_index(["session_id", "seq"], unique=True)
+    db["grades"].create(
+        {
+            "id": int,
+            "turn_id": int,
+            "question_id": str,
+            "grade": int,
+            "score": int,
+            "model_id": str,
+            "rubric_version": str,
+            "calibration_id": str,
+            "graded_at": str,
+            "result_json": str,  # the full GradeResult.to_dict(), so nothing the engine said is lost
+        },
+        pk="id",
+        foreign_keys=[("turn_id", "turns", "id")],
+        not_null={"turn_id", "question_id", "grade", "score", "graded_at", "result_json"},
+    )
+    db["grades"].create_index(["turn_id"])
+    db["grade_points"].create(
+        {
+            "id": int,
+            "grade_id": int,
+            "point_id": str,
+            "title": str,
+            "weight": float,
+            "covered": int,
+            "probability": float,
+            "confidence": float,
+            "similarity": float,
+            "evidence": str,
+        },
+        pk="id",
+        foreign_keys=[("grade_id", "grades", "id")],
+        not_null={"grade_id", "point_id", "covered"},
+    )
+    db["grade_points"].create_index(["grade_id"])
+    db["grade_points"].create_index(["point_id"])
