@@ -31,8 +31,8 @@ class Calibration:
     """Similarity to a misconception phrasing at which the claim counts as stated."""
     misconception_margin: float = 0.0
     """How much closer to the misconception than to the point's references a sentence must be."""
-    misconception_penalty: float = 15.0
-    """Score points subtracted for each misconception stated."""
+    score_weights: tuple[float, float, float, float] = (0.0, 3.0, 0.0, 0.6)
+    """Expected grade = w0 + w1 * coverage (0-1) + w2 * log(1 + relevant words) - w3 * misconceptions."""
     negation_penalty: float = 0.25
     """Similarity subtracted when a sentence and a reference differ in negation."""
     echo_threshold: float = 0.8
@@ -54,18 +54,26 @@ class Calibration:
         """The similarity at which a point is as likely covered as not."""
         return -self.coverage_intercept / self.coverage_slope
 
+    def score_for(self, coverage: float, relevant_words: int, misconceptions: int) -> int:
+        """The 0-100 score: the expected 0-4 grade on a finer scale (25 points a grade)."""
+        w0, w1, w2, w3 = self.score_weights
+        expected = w0 + w1 * coverage + w2 * math.log1p(relevant_words) - w3 * misconceptions
+        return round(max(0.0, min(100.0, 25.0 * expected)))
+
     def grade_for(self, score: float) -> int:
         return sum(1 for cut in self.grade_cutpoints if score >= cut)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["grade_cutpoints"] = list(self.grade_cutpoints)
+        data["score_weights"] = list(self.score_weights)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calibration:
         payload = dict(data)
         payload["grade_cutpoints"] = tuple(payload["grade_cutpoints"])
+        payload["score_weights"] = tuple(payload["score_weights"])
         return cls(**payload)
 
 

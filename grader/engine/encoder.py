@@ -82,10 +82,15 @@ class SentenceTransformerEncoder:
             # Never reach for a hub: this tool is offline by design.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             try:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
             except ImportError:
                 raise ModelUnavailableError(f"sentence-transformers is not installed; {INSTALL_HINT}") from None
+            # A progress bar on stderr would tear through the TUI and pollute --json pipelines.
+            transformers_logging.disable_progress_bar()
+            transformers_logging.set_verbosity_error()
             try:
                 self._model = SentenceTransformer(str(path), device="cpu")
             except Exception as exc:  # any loader failure means the same to the user

@@ -4,19 +4,22 @@ Three small fits, each with few parameters so they transfer to answers the proje
 1. point coverage: a one-feature logistic regression from a point's best sentence similarity to
    whether the human grader marked the point covered;
 2. misconception threshold: the similarity that best separates stated misconceptions (F1);
-3. grade cut points: isotonic regression of the human grade on the score, read off as the lowest
+3. score weights: a ridge regression of the human grade on coverage, relevant words and
+   misconceptions (the score is that expected grade times 25);
+4. grade cut points: isotonic regression of the human grade on the score, read off as the lowest
    score that earns each grade, then nudged to maximise quadratic weighted kappa.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import cohen_kappa_score
 
 from grader.engine.calibration import Calibration
@@ -25,7 +28,7 @@ from grader.engine.grading import Grader
 from grader.engine.rubric import Question
 from grader.engine.transcripts import LabelledAnswer
 
-PROVISIONAL = {"coverage_slope": 12.0, "coverage_intercept": -6.6, "grade_cutpoints": (15.0, 35.0, 55.0, 75.0)}
+PROVISIONAL = {"coverage_slope": 12.0, "coverage_intercept": -6.6, "grade_cutpoints": (12.5, 37.5, 62.5, 87.5)}
 MISCONCEPTION_GRID = np.round(np.arange(0.50, 0.86, 0.02), 2)
 
 
@@ -102,10 +105,18 @@ def fit_calibration(
         coverage_intercept=float(model.intercept_[0]),
     )
 
-    # 3. Grade cut points on the score.
+    # 3. Score weights: a ridge regression of the human grade on coverage, relevant detail and
+    #    misconceptions; then grade cut points on the resulting score.
+    results = grade_all(calibration)
+    human = np.array([a.grade for a in rows])
+    design = np.array([[r.coverage, math.log1p(r.relevant_words), len(r.misconceptions)] for r in results])
+    ridge = Ridge(alpha=1.0).fit(design, human)
+    w1, w2, w3 = (float(c) for c in ridge.coef_)
+    calibration = replace(
+        calibration, score_weights=(float(ridge.intercept_), max(w1, 0.0), max(w2, 0.0), max(-w3, 0.0))
+    )
     results = grade_all(calibration)
     scores = np.array([r.score for r in results], dtype=float)
-    human = np.array([a.grade for a in rows])
     cutpoints = _fit_cutpoints(scores, human)
     calibration = replace(calibration, grade_cutpoints=cutpoints)
     predicted = [calibration.grade_for(s) for s in scores]

@@ -25,11 +25,15 @@ from grader.engine.text import (
     is_negated,
     is_non_answer,
     sentence_shape,
+    split_clauses,
     split_sentences,
     truncate,
+    words,
 )
 
 NO_ANSWER = "no answer"
+RELEVANCE_FLOOR = 0.4
+"""A sentence this close to some point's references addresses the question."""
 TOP_K = 2
 """How many of a point's closest references a sentence is compared with (their mean similarity)."""
 EVIDENCE_FLOOR = 0.3
@@ -56,6 +60,8 @@ class _Sentences:
     eligible: np.ndarray
     keyword_list: np.ndarray
     garbled: np.ndarray
+    is_sentence: np.ndarray
+    """True for whole sentences, False for clauses split out of long ones."""
 
 
 class Grader:
@@ -89,7 +95,7 @@ class Grader:
 
     def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
         """Grade several answers, encoding all their sentences in one batch."""
-        prepared: list[tuple[list[str], list[str]] | None] = []
+        prepared: list[tuple[list[str], list[str], dict[str, str]] | None] = []
         all_sentences: list[str] = []
         for _, answer in items:
             text = answer or ""
@@ -100,9 +106,12 @@ class Grader:
             text, was_truncated = truncate(text)
             if was_truncated:
                 notices.append("Your answer is long: only its first 1200 words were graded (all of it is kept).")
-            sentences = split_sentences(text) or [text.strip()]
-            prepared.append((sentences, notices))
-            all_sentences.extend(sentences)
+            whole = split_sentences(text) or [text.strip()]
+            # Whole sentences and, for long ones, their clauses are all candidate evidence.
+            parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}
+            units = list(parents)
+            prepared.append((units, notices, parents))
+            all_sentences.extend(units)
         vectors = self.encoder.encode(all_sentences) if all_sentences else None
         results: list[GradeResult] = []
         offset = 0
@@ -110,11 +119,11 @@ class Grader:
             if prep is None:
                 results.append(self._no_answer(question))
                 continue
-            sentences, notices = prep
+            units, notices, parents = prep
             assert vectors is not None
-            block = vectors[offset : offset + len(sentences)]
-            offset += len(sentences)
-            results.append(self._grade_sentences(question, sentences, block, notices))
+            block = vectors[offset : offset + len(units)]
+            offset += len(units)
+            results.append(self._grade_sentences(question, units, block, notices, parents))
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
         return results
@@ -147,7 +156,9 @@ class Grader:
         self._rubrics[key] = rubric
         return rubric
 
-    def _analyse_sentences(self, sentences: list[str], vectors: np.ndarray, rubric: _RubricVectors) -> _Sentences:
+    def _analyse_sentences(
+        self, sentences: list[str], vectors: np.ndarray, rubric: _RubricVectors, whole: set[str]
+    ) -> _Sentences:
         shapes = [sentence_shape(s) for s in sentences]
         echo = vectors @ rubric.prompt >= self.calibration.echo_threshold
         keyword_list = np.array([shape.is_keyword_list for shape in shapes], dtype=bool)
@@ -159,9 +170,12 @@ class Grader:
             eligible=~(keyword_list | garbled | echo),
             keyword_list=keyword_list,
             garbled=garbled,
+            is_sentence=np.array([s in whole for s in sentences], dtype=bool),
         )
 
-    def _point_similarities(self, sents: _Sentences, rubric: _RubricVectors, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+    def _point_similarities(
+        self, sents: _Sentences, rubric: _RubricVectors, n_points: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sentence x point similarity: the mean of the sentence's TOP_K closest references of the point.
 
         Averaging the closest few references rewards a sentence that says what several phrasings of
@@ -171,6 +185,7 @@ class Grader:
         raw = sents.vectors @ rubric.references.T
         point_sim = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         point_raw = np.zeros((len(sents.texts), n_points), dtype=np.float32)
+        contradiction = np.zeros((len(sents.texts), n_points), dtype=bool)
         for p in range(n_points):
             columns = np.flatnonzero(rubric.reference_point == p)
             block = raw[:, columns]
@@ -178,9 +193,10 @@ class Grader:
             top = np.sort(block, axis=1)[:, -k:]
             closest = columns[np.argmax(block, axis=1)]
             contradicts = sents.negated != rubric.reference_negated[closest]
-            point_raw[:, p] = block.max(axis=1)
+            point_raw[:, p] = top.mean(axis=1)
             point_sim[:, p] = top.mean(axis=1) - self.calibration.negation_penalty * contradicts
-        return point_sim, point_raw
+            contradiction[:, p] = contradicts
+        return point_sim, point_raw, contradiction
 
     def _similarities(self, sents: _Sentences, targets: np.ndarray, target_negated: np.ndarray) -> np.ndarray:
         """Sentence x target cosine, lowered where one side is negated and the other is not."""
@@ -191,14 +207,18 @@ class Grader:
         return raw - self.calibration.negation_penalty * mismatch
 
     def _grade_sentences(
-        self, question: Question, sentences: list[str], vectors: np.ndarray, notices: list[str]
+        self, question: Question, sentences: list[str], vectors: np.ndarray, notices: list[str],
+        parents: dict[str, str],
     ) -> GradeResult:
+        """Grade one answer from its units: whole sentences, and clauses of long ones mapped to
+        their sentence in ``parents`` (evidence always quotes the whole sentence)."""
         cal = self.calibration
         rubric = self._rubric(question)
-        sents = self._analyse_sentences(sentences, vectors, rubric)
+        sents = self._analyse_sentences(sentences, vectors, rubric, {u for u, s in parents.items() if u == s})
+        sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
         n_points = len(question.points)
 
-        point_sim, point_raw = self._point_similarities(sents, rubric, n_points)
+        point_sim, point_raw, contradiction = self._point_similarities(sents, rubric, n_points)
 
         # Misconceptions: a stated wrong claim is named, penalised, and cannot earn its point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)
@@ -250,15 +270,37 @@ class Grader:
                 )
             )
 
-        coverage = 100.0 * weighted / question.total_weight
-        penalty = cal.misconception_penalty * len({(m.point_id, m.misconception_id) for m in found})
-        score = round(max(0.0, min(100.0, coverage - penalty)))
+        # A sentence that would earn a missed point but for its negation states the opposite of the
+        # point: an interviewer marks that down like a misconception, so it is named and penalised.
+        threshold = cal.coverage_threshold
+        for p, point in enumerate(question.points):
+            if points[p].covered or any(m.point_id == point.id for m in found):
+                continue
+            opposite = sents.eligible & contradiction[:, p] & (point_raw[:, p] >= threshold)
+            if opposite.any():
+                best = int(np.argmax(np.where(opposite, point_raw[:, p], -np.inf)))
+                found.append(
+                    MisconceptionResult(
+                        point_id=point.id,
+                        misconception_id=f"contradicts-{point.id}",
+                        claim=f"States the opposite of: {point.title}",
+                        correction=point.feedback,
+                        evidence=sentences[best],
+                        similarity=round(float(point_raw[best, p]), 4),
+                    )
+                )
+        coverage = weighted / question.total_weight
+        relevant_words = self._relevant_words(sents, point_raw, contradiction | blocked)
+        n_misconceptions = len({(m.point_id, m.misconception_id) for m in found})
+        score = cal.score_for(coverage, relevant_words, n_misconceptions)
         notices = [*notices, *self._answer_notices(sents)]
         return GradeResult(
             question_id=question.id,
             grade=cal.grade_for(score),
             score=score,
             points=points,
+            coverage=round(coverage, 4),
+            relevant_words=relevant_words,
             misconceptions=found,
             notices=notices,
             model_id=self.model_id,
@@ -298,13 +340,31 @@ class Grader:
         return "not mentioned"
 
     @staticmethod
+    def _relevant_words(sents: _Sentences, point_raw: np.ndarray, against: np.ndarray) -> int:
+        """Words of whole sentences that address some rubric point without contradicting it.
+
+        Interviewers reward relevant elaboration; padding, keyword lists and wrong claims add nothing.
+        Clauses are skipped because their words are already counted in their sentence.
+        """
+        total = 0
+        for i, text in enumerate(sents.texts):
+            if not sents.is_sentence[i] or not sents.eligible[i]:
+                continue
+            # A sentence that states a wrong claim adds no credit for detail, whatever else it touches.
+            if against[i].any():
+                continue
+            if (point_raw[i] >= RELEVANCE_FLOOR).any():
+                total += len(words(text))
+        return total
+
+    @staticmethod
     def _answer_notices(sents: _Sentences) -> list[str]:
         notices = []
-        if sents.keyword_list.any():
+        if (sents.keyword_list & sents.is_sentence).any():
             notices.append(
                 "Parts of your answer are a list of terms: terms alone earn no credit; say how they connect."
             )
-        if sents.garbled.any():
+        if (sents.garbled & sents.is_sentence).any():
             notices.append("Parts of your answer do not read as sentences and earned no credit.")
         return notices
 

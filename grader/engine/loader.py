@@ -119,7 +119,9 @@ def _validate(model: type[BaseModel], path: Path) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
+        # An unknown key is usually a typo of a required one: report it first, at its own line.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        error = errors[0]
         loc = [part for part in error["loc"] if part != "__root__"]
         field_path = ".".join(str(part) for part in loc) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")

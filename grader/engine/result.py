@@ -52,8 +52,12 @@ class GradeResult:
     grade: int
     """Calibrated 0-4 grade, the scale a human interviewer uses."""
     score: int
-    """0-100: the weighted share of the rubric the answer covers, less misconception penalties."""
+    """0-100: the expected grade on a finer scale, from coverage, relevant detail and misconceptions."""
     points: list[PointResult]
+    coverage: float = 0.0
+    """0-1: the weighted share of the rubric's points the answer covers (soft, by probability)."""
+    relevant_words: int = 0
+    """Words in sentences that read as sentences, address the question and contradict no point."""
     misconceptions: list[MisconceptionResult] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     """Plain-language notes about the answer as a whole (empty, truncated, keyword list...)."""

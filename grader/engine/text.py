@@ -93,6 +93,33 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+_CLAUSE_BREAK = re.compile(
+    r"\s*(?:[,:;()]|\s[-–—]\s)\s*|\s+(?=\b(?:and|but|so|which|because|while|whereas|then|since)\b)", re.IGNORECASE
+)
+MIN_CLAUSE_WORDS = 4
+LONG_SENTENCE_WORDS = 14
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """Clauses of a long sentence, each of at least MIN_CLAUSE_WORDS words; [] for a short sentence.
+
+    Candidates often pack several rubric points into one long spoken sentence; comparing each
+    clause on its own keeps one point's words from diluting another's match.
+    """
+    if len(words(sentence)) < LONG_SENTENCE_WORDS:
+        return []
+    clauses: list[str] = []
+    pending = ""
+    for piece in _CLAUSE_BREAK.split(sentence):
+        pending = f"{pending} {piece}".strip() if pending else piece.strip()
+        if len(words(pending)) >= MIN_CLAUSE_WORDS:
+            clauses.append(pending)
+            pending = ""
+    if pending and clauses:
+        clauses[-1] = f"{clauses[-1]} {pending}"
+    return clauses if len(clauses) > 1 else []
+
+
 def is_negated(text: str) -> bool:
     """Whether a sentence contains a negation cue (ignoring "not only" and the like)."""
     cleaned = _NOT_A_NEGATION.sub(" ", text)

@@ -1,0 +1,110 @@
+"""Grading speed and memory with the real model. Prints figures; asserts nothing.
+
+    .venv/bin/python benchmarks/grading_speed.py [--runs 200]
+
+Figures: warm latency p50/p95 for a ~150-word answer against a six-point rubric; answers per
+second in a batch; grading time over bare encoding of the same texts; time from process start to
+first grade; peak memory. Targets (issue 2): p95 <= 50 ms warm, ratio <= 1.3, peak <= 700 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+
+QUESTION_ID = "pinterest.screen.prevent-overfitting"  # six weighted points
+ANSWER = (
+    "First I would make sure it really is overfitting by comparing training and validation loss, or with "
+    "k-fold cross-validation when the data is small. The most reliable fix is more data, or data augmentation "
+    "when collecting more is expensive, because the model then cannot memorise individual examples. Next I "
+    "would constrain the model: an L2 penalty or weight decay, L1 when I also want sparse features, and "
+    "dropout for neural networks. I can also reduce capacity directly, with fewer layers, shallower trees, "
+    "pruning or fewer input features. Early stopping on the validation loss is cheap and works well in "
+    "practice, since the best epoch is usually well before the training loss flattens. Finally, ensembles "
+    "such as bagging or random forests average away the variance of individual models. I would change one "
+    "thing at a time and watch the gap between training and validation error close without training error "
+    "rising too much, which would mean I had moved into underfitting instead."
+)
+
+FIRST_GRADE = """
+import resource, sys, time
+t0 = time.perf_counter()
+from grader.engine.loader import find_question, load_all
+from grader.engine.grading import grader_for_pack
+loaded, question = find_question(sys.argv[1], load_all())
+result = grader_for_pack(loaded).grade(question, sys.argv[2])
+elapsed = time.perf_counter() - t0
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result.grade)
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+
+    # Cold start in a fresh process: imports, model load, rubric encoding (disk-cached after the first run).
+    cold = subprocess.run(
+        [sys.executable, "-c", FIRST_GRADE, QUESTION_ID, ANSWER], capture_output=True, text=True, check=True
+    )
+    cold_seconds, peak_mb, cold_grade = cold.stdout.split()
+
+    from grader.engine.encoder import SentenceTransformerEncoder
+    from grader.engine.grading import grader_for_pack
+    from grader.engine.loader import find_question, load_all
+    from grader.engine.text import split_clauses, split_sentences
+
+    loaded, question = find_question(QUESTION_ID, load_all())
+    encoder = SentenceTransformerEncoder()
+    grader = grader_for_pack(loaded, encoder)
+    grader.warm([question])
+    for _ in range(5):
+        grader.grade(question, ANSWER)
+
+    latencies = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        grader.grade(question, ANSWER)
+        latencies.append(time.perf_counter() - start)
+
+    units = list(dict.fromkeys(u for s in split_sentences(ANSWER) for u in (s, *split_clauses(s))))
+    encode_times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        encoder.encode(units)
+        encode_times.append(time.perf_counter() - start)
+
+    batch = [(question, ANSWER)] * 64
+    start = time.perf_counter()
+    grader.grade_many(batch)
+    per_second = len(batch) / (time.perf_counter() - start)
+
+    figures = {
+        "answer_words": len(ANSWER.split()),
+        "rubric_points": len(question.points),
+        "texts_encoded_per_answer": len(units),
+        "warm_latency_p50_ms": round(1000 * statistics.median(latencies), 1),
+        "warm_latency_p95_ms": round(1000 * percentile(latencies, 0.95), 1),
+        "batch_answers_per_second": round(per_second, 1),
+        "grading_over_bare_encoding": round(statistics.median(latencies) / statistics.median(encode_times), 3),
+        "process_start_to_first_grade_s": round(float(cold_seconds), 2),
+        "peak_memory_mb": round(float(peak_mb)),
+        "grade": int(cold_grade),
+    }
+    width = max(map(len, figures))
+    for name, value in figures.items():
+        print(f"{name:<{width}}  {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""The ``mockint`` command: interview practice, grading, rubric checks and evaluation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from grader import __version__
+from grader.engine.calibration import CalibrationMissingError, write_calibration
+from grader.engine.encoder import Encoder, ModelUnavailableError, SentenceTransformerEncoder
+from grader.engine.loader import (
+    LoadedPack,
+    RubricError,
+    UnknownNameError,
+    discover_packs,
+    find_question,
+    load_all,
+    load_company,
+    load_pack,
+)
+from grader.engine.result import GradeResult
+from grader.engine.rubric import Question
+
+MAX_INPUT_BYTES = 200_000
+"""Answers larger than this are refused outright; long but smaller ones are graded on their first words."""
+
+EXIT_MISMATCH = 1
+EXIT_BAD_INPUT = 2
+
+
+class CliError(click.ClickException):
+    """A one-line error with exit code 2 and no traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"mockint: {self.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mockint")
+def cli() -> None:
+    """mockint: an offline mock-interview coach for machine-learning engineers.
+
+    Start an interview with `mockint start --company pinterest`. Every answer is graded against
+    expert rubrics with a local sentence model; nothing leaves this machine.
+    """
+
+
+def _encoder(model: Path | None) -> Encoder:
+    return SentenceTransformerEncoder(model) if model else SentenceTransformerEncoder()
+
+
+def _grader_for(loaded: LoadedPack, model: Path | None):  # type: ignore[no-untyped-def]
+    from grader.engine.grading import grader_for_pack
+
+    try:
+        return grader_for_pack(loaded, _encoder(model))
+    except CalibrationMissingError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _read_answer(file: Path | None) -> str:
+    if file is not None and not file.is_file():
+        raise CliError(f"--file: no such file: {file}")
+    raw = file.read_bytes() if file is not None else sys.stdin.buffer.read()
+    source = str(file) if file is not None else "standard input"
+    if len(raw) > MAX_INPUT_BYTES:
+        raise CliError(f"{source}: answer is {len(raw):,} bytes; the limit is {MAX_INPUT_BYTES:,}")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{source}: not valid UTF-8 (byte {exc.start}); save the answer as UTF-8") from None
+
+
+def _load_packs() -> list[LoadedPack]:
+    try:
+        return load_all()
+    except RubricError as exc:
+        raise CliError(str(exc)) from None
+
+
+@cli.command()
+@click.option("--question", "-q", "question_id", required=True, help="Question id, e.g. pinterest.screen.overfitting.")
+@click.option("--file", "-f", type=click.Path(path_type=Path, dir_okay=False), help="Read the answer from this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the readable breakdown.")
+@click.option("--model", type=click.Path(path_type=Path, exists=True), help="Another local model folder.")
+def grade(question_id: str, file: Path | None, as_json: bool, model: Path | None) -> None:
+    """Grade one answer (from --file or standard input) and explain the grade point by point."""
+    packs = _load_packs()
+    try:
+        loaded, question = find_question(question_id, packs)
+    except UnknownNameError as exc:
+        raise CliError(f"--question: {exc}") from None
+    answer = _read_answer(file)
+    grader = _grader_for(loaded, model)
+    try:
+        result = grader.grade(question, answer)
+    except ModelUnavailableError as exc:
+        raise CliError(f"grading unavailable: {exc}") from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        print_breakdown(Console(), question, result)
+
+
+def print_breakdown(console: Console, question: Question, result: GradeResult) -> None:
+    """The readable grade: what earned credit (with the candidate's words), what is missing, why."""
+    console.print(f"[bold]{escape(question.id)}[/]  {escape(question.prompt)}")
+    console.print(
+        f"[bold]Grade {result.grade}/4 ({result.label})[/]   score {result.score}/100   "
+        f"rubric covered {round(100 * result.coverage)}%   relevant words {result.relevant_words}   "
+        f"misconceptions {len(result.misconceptions)}"
+    )
+    for notice in result.notices:
+        console.print(f"[yellow]! {escape(notice)}[/]")
+    if result.covered:
+        console.print("\n[green bold]Covered[/]")
+        for point in result.covered:
+            console.print(f"  [green]✓[/] {escape(point.title)} (weight {point.weight:g}, {point.confidence:.0%} sure)")
+            console.print(f"      [dim]your words:[/] “{escape(point.evidence or '')}”")
+    if result.missed:
+        console.print("\n[red bold]Missed[/]")
+        for point in result.missed:
+            console.print(f"  [red]✗[/] {escape(point.title)} (weight {point.weight:g}): {escape(point.reason)}")
+            console.print(f"      {escape(point.feedback)}")
+    if result.misconceptions:
+        console.print("\n[magenta bold]Misconceptions[/]")
+        for found in result.misconceptions:
+            console.print(f"  [magenta]![/] {escape(found.claim)}")
+            console.print(f"      [dim]you said:[/] “{escape(found.evidence)}”")
+            console.print(f"      {escape(found.correction)}")
+
+
+@cli.command()
+@click.option("--company", "-c", help="Only this company's pack.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def questions(company: str | None, as_json: bool) -> None:
+    """List the questions of every pack (or one company's), round by round."""
+    if company:
+        try:
+            packs = [load_company(company)]
+        except UnknownNameError as exc:
+            raise CliError(f"--company: {exc}") from None
+        except RubricError as exc:
+            raise CliError(str(exc)) from None
+    else:
+        packs = _load_packs()
+    rows = [
+        {"company": loaded.company, "round": round_.id, "kind": round_.kind, "id": qid,
+         "prompt": loaded.questions[qid].prompt, "points": len(loaded.questions[qid].points)}
+        for loaded in packs
+        for round_ in loaded.pack.rounds
+        for qid in round_.questions
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    console = Console()
+    for row in rows:
+        console.print(f"[bold]{row['id']}[/]  [dim]({row['kind']}, {row['points']} points)[/]  {escape(row['prompt'])}")
+
+
+@cli.group()
+def rubric() -> None:
+    """Check rubric packs and regenerate their JSON Schema."""
+
+
+@rubric.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--no-examples", is_flag=True, help="Validate files only; do not grade the worked examples.")
+def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
+    """Validate packs and grade every worked example as a test.
+
+    PATHS are pack folders, folders of packs (such as rubrics/), or question files; default: rubrics/.
+    Exit 0 when everything is valid and every example grades as written, 1 when an example grades
+    differently, 2 when a file is invalid.
+    """
+    from grader.engine.loader import default_rubrics_dir, load_question
+
+    targets = list(paths) or [default_rubrics_dir()]
+    packs: list[LoadedPack] = []
+    loose: list[Question] = []
+    errors: list[str] = []
+    for target in targets:
+        if not target.exists():
+            errors.append(f"{target}: no such file or folder")
+        elif target.is_file():
+            try:
+                loose.append(load_question(target))
+            except RubricError as exc:
+                errors.append(str(exc))
+        else:
+            roots = [target] if (target / "pack.yaml").exists() else list(discover_packs(target).values())
+            if not roots:
+                errors.append(f"{target}: no pack.yaml here or in its subfolders")
+            for root in roots:
+                try:
+                    packs.append(load_pack(root))
+                except RubricError as exc:
+                    errors.append(str(exc))
+    for error in errors:
+        click.echo(f"invalid: {error}", err=True)
+    if errors:
+        sys.exit(EXIT_BAD_INPUT)
+    n_questions = sum(len(p.questions) for p in packs) + len(loose)
+    click.echo(f"valid: {len(packs)} pack(s), {n_questions} question(s)")
+    if no_examples:
+        return
+    mismatches = 0
+    checked = 0
+    all_packs = packs or _load_packs()
+    for loaded in packs:
+        grader = _grader_for(loaded, None)
+        mismatches += _check_examples(grader, list(loaded.questions.values()))
+        checked += sum(len(q.examples) for q in loaded.questions.values())
+    for question in loose:
+        owner, _ = find_question(question.id, all_packs) if question.id else (None, None)
+        if owner is None:
+            continue
+        mismatches += _check_examples(_grader_for(owner, None), [question])
+        checked += len(question.examples)
+    click.echo(f"examples: {checked - mismatches} of {checked} grade as written")
+    if mismatches:
+        sys.exit(EXIT_MISMATCH)
+
+
+def _check_examples(grader, questions: list[Question]) -> int:  # type: ignore[no-untyped-def]
+    items = [(q, example) for q in questions for example in q.examples]
+    try:
+        results = grader.grade_many([(q, example.answer) for q, example in items])
+    except ModelUnavailableError as exc:
+        raise CliError(f"grading unavailable: {exc}") from None
+    mismatches = 0
+    for (question, example), result in zip(items, results, strict=True):
+        covered = {p.point_id for p in result.covered}
+        if result.grade != example.grade:
+            mismatches += 1
+            preview = " ".join(example.answer.split())[:70]
+            click.echo(
+                f"MISMATCH {question.id}: example “{preview}…” written as grade {example.grade}, "
+                f"graded {result.grade} (covers {', '.join(sorted(covered)) or 'nothing'}; "
+                f"written: {', '.join(example.covers) or 'nothing'})"
+            )
+    return mismatches
+
+
+@rubric.command("schema")
+@click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False), default=Path("rubrics/schema"),
+              show_default=True, help="Folder for pack.schema.json and question.schema.json.")
+def rubric_schema(output: Path) -> None:
+    """Write the JSON Schemas editors use to check rubric files as they are typed."""
+    from grader.engine.schema import write_schemas
+
+    for path in write_schemas(output):
+        click.echo(f"wrote {path}")
+
+
+@cli.command()
+@click.option("--company", "-c", required=True, help="Pack to calibrate, e.g. pinterest.")
+@click.option("--model", type=click.Path(path_type=Path, exists=True), help="Another local model folder.")
+def calibrate(company: str, model: Path | None) -> None:
+    """Fit the pack's calibration on its transcripts' calibration split and store it with the pack.
+
+    Only the calibration split is used; the dev split stays untouched for `mockint eval`.
+    """
+    from grader.engine.fitting import fit_calibration
+    from grader.engine.transcripts import TranscriptError, read_transcripts
+
+    try:
+        loaded = load_company(company)
+        rows = read_transcripts(company, split="calibration")
+    except (UnknownNameError, RubricError, TranscriptError) as exc:
+        raise CliError(str(exc)) from None
+    try:
+        calibration = fit_calibration(_encoder(model), loaded.questions, rows,
+                                      fitted_on=f"transcripts/{company}, calibration split")
+    except ModelUnavailableError as exc:
+        raise CliError(f"grading unavailable: {exc}") from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    write_calibration(loaded.calibration_path, calibration)
+    click.echo(f"wrote {loaded.calibration_path} for {calibration.model_id}: {json.dumps(calibration.metrics)}")
+
+
+def _register_optional_commands() -> None:
+    from grader.evaluation.cli import eval_command
+    from grader.session_cli import register
+
+    cli.add_command(eval_command)
+    register(cli)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    cli()

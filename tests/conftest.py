@@ -1,0 +1,33 @@
+"""Shared fixtures: every test gets its own MOCKINT_HOME so nothing touches the user's files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import HashingEncoder
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "mockint-home"
+    monkeypatch.setenv("MOCKINT_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def fake_encoder() -> HashingEncoder:
+    return HashingEncoder()
+
+
+@pytest.fixture(scope="session")
+def real_encoder():
+    """The packaged all-MiniLM-L6-v2, loaded once for every real-model test."""
+    from grader.engine.encoder import SentenceTransformerEncoder
+
+    encoder = SentenceTransformerEncoder()
+    encoder.load()
+    return encoder

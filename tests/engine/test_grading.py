@@ -1,0 +1,125 @@
+"""Grader behaviour with the deterministic fake encoder (shared words = similar vectors)."""
+
+import pytest
+
+from grader.engine.calibration import Calibration
+from grader.engine.grading import Grader
+from grader.engine.rubric import Question
+
+QUESTION = Question.model_validate(
+    {
+        "id": "acme.screen.overfitting",
+        "prompt": "What is overfitting?",
+        "time_budget_seconds": 90,
+        "model_answer": "The model memorizes noise in the training data and fails on new data.",
+        "points": [
+            {
+                "id": "noise",
+                "title": "Fits noise",
+                "weight": 3,
+                "references": ["the model memorizes noise in the training data", "it memorizes training noise"],
+                "misconceptions": [
+                    {
+                        "id": "too-simple",
+                        "claim": "Overfitting means the model is too simple",
+                        "phrasings": ["the model is too simple and underpowered"],
+                        "correction": "Too simple is underfitting.",
+                    }
+                ],
+                "probe": "What does it learn?",
+                "feedback": "Say it fits noise.",
+            },
+            {
+                "id": "gap",
+                "title": "Generalization gap",
+                "weight": 2,
+                "references": [
+                    "low training error but high validation error",
+                    "training error low validation error high",
+                ],
+                "probe": "How do the errors compare?",
+                "feedback": "Name the gap.",
+            },
+        ],
+    }
+)
+
+
+@pytest.fixture
+def grader(fake_encoder):
+    calibration = Calibration(
+        model_id=fake_encoder.model_id,
+        coverage_slope=20.0,
+        coverage_intercept=-10.0,  # covered from similarity 0.5
+        grade_cutpoints=(12.5, 37.5, 62.5, 87.5),
+        score_weights=(0.0, 4.0, 0.0, 1.0),
+        misconception_threshold=0.6,
+    )
+    return Grader(fake_encoder, calibration)
+
+
+def test_empty_answer_is_graded_zero_with_no_answer(grader):
+    result = grader.grade(QUESTION, "   ")
+    assert (result.grade, result.score) == (0, 0)
+    assert all(p.reason == "no answer" for p in result.points)
+    assert result.notices == ["No answer was given."]
+
+
+def test_covering_sentence_is_the_evidence(grader):
+    answer = "Well. The model memorizes noise in the training data. Also low training error but high validation error."
+    result = grader.grade(QUESTION, answer)
+    by_id = {p.point_id: p for p in result.points}
+    assert by_id["noise"].covered and by_id["noise"].evidence == "The model memorizes noise in the training data."
+    assert by_id["gap"].covered
+    assert result.grade == 4 and result.coverage > 0.9
+
+
+def test_keyword_list_earns_nothing(grader):
+    result = grader.grade(QUESTION, "overfitting noise training data validation error generalization variance")
+    assert not result.covered
+    assert result.grade <= 1
+    assert any("list of terms" in n for n in result.notices)
+
+
+def test_negated_claim_is_named_and_earns_nothing(grader):
+    result = grader.grade(QUESTION, "The model never memorizes noise in the training data.")
+    assert not result.covered
+    assert [m.misconception_id for m in result.misconceptions] == ["contradicts-noise"]
+
+
+def test_misconception_blocks_its_point(grader):
+    result = grader.grade(QUESTION, "Overfitting is when the model is too simple and underpowered.")
+    assert [m.misconception_id for m in result.misconceptions] == ["too-simple"]
+    assert result.misconceptions[0].evidence.startswith("Overfitting is when")
+    assert not any(p.covered for p in result.points if p.point_id == "noise")
+
+
+def test_restating_the_question_earns_nothing(grader):
+    assert grader.grade(QUESTION, "What is overfitting?").grade == 0
+
+
+def test_grading_is_deterministic_and_batch_equals_single(grader):
+    answers = ["The model memorizes noise in the training data.", "low training error but high validation error"]
+    batch = grader.grade_many([(QUESTION, a) for a in answers])
+    assert batch == [grader.grade(QUESTION, a) for a in answers]
+
+
+def test_result_round_trips_through_dict(grader):
+    from grader.engine.result import GradeResult
+
+    result = grader.grade(QUESTION, "The model memorizes noise in the training data.")
+    assert GradeResult.from_dict(result.to_dict()) == result
+
+
+def test_rubric_embeddings_are_cached_on_disk(fake_encoder, tmp_path):
+    calibration = Calibration(fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5))
+    Grader(fake_encoder, calibration, cache_dir=tmp_path).warm([QUESTION])
+    first = fake_encoder.calls
+    assert first > 0
+    Grader(fake_encoder, calibration, cache_dir=tmp_path).warm([QUESTION])
+    assert fake_encoder.calls == first  # second process-equivalent run encodes no rubric text
+
+
+def test_calibration_must_match_encoder(fake_encoder):
+    with pytest.raises(ValueError, match="calibration is for"):
+        Grader(fake_encoder, Calibration("other-model", 1.0, 0.0, (1, 2, 3, 4)))

@@ -1,0 +1,38 @@
+from grader.engine.text import is_negated, is_non_answer, sentence_shape, split_clauses, split_sentences, truncate
+
+
+def test_split_sentences_handles_bullets_and_semicolons():
+    text = "First point here. Second one; third part\n- a bullet item\n2) numbered item"
+    assert split_sentences(text) == ["First point here.", "Second one", "third part", "a bullet item", "numbered item"]
+
+
+def test_negation_ignores_not_only():
+    assert is_negated("You should not use impression logs.")
+    assert is_negated("Negatives aren't needed")
+    assert not is_negated("It is not only about clicks but also dwell time")
+    assert not is_negated("Clicked impressions are positives")
+
+
+def test_keyword_list_and_terse_answer_are_told_apart():
+    assert sentence_shape("overfitting noise training error validation error generalization variance").is_keyword_list
+    assert sentence_shape("So, regularization, dropout, batch norm, pruning, more data.").is_keyword_list
+    assert not sentence_shape("Low train error, high test error").is_keyword_list
+    assert not sentence_shape("The model memorizes noise in the training data.").is_keyword_list
+
+
+def test_shuffled_words_are_garbled():
+    assert sentence_shape("the of model noise training a the data in is memorizes to").is_garbled
+    assert not sentence_shape("The model memorizes the noise in the training data.").is_garbled
+
+
+def test_clauses_only_for_long_sentences():
+    assert split_clauses("Short sentence here.") == []
+    long = "We start with eligibility and targeting, then an ANN lookup over embeddings, and finally a heavy ranker"
+    assert len(split_clauses(long)) >= 2
+
+
+def test_non_answers_and_truncation():
+    assert is_non_answer("") and is_non_answer("  I don't know. ") and is_non_answer("???")
+    assert not is_non_answer("Overfitting is memorizing noise.")
+    text, cut = truncate("word " * 1300, max_words=1200)
+    assert cut and len(text.split()) == 1200

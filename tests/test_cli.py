@@ -1,0 +1,131 @@
+"""The mockint command: grading, listing, rubric checks, and one-line errors for bad input."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli
+from tests.conftest import REPO
+
+STRONG_OVERFITTING = (
+    "A model that overfits has learned the noise and quirks of its training set instead of the real pattern, "
+    "so it does great on training data but much worse on validation or test data. It usually happens when "
+    "the model is too complex for the amount of data, like a deep tree on a few hundred rows. It has high "
+    "variance: train it on another sample and you get a very different model. You spot it with a held-out "
+    "set or learning curves, where training loss keeps dropping while validation loss rises."
+)
+KEYWORDS = "overfitting noise training error validation error generalization variance complexity"
+
+
+def run(*args: str, input: str | bytes | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def test_unknown_question_is_one_line_with_suggestion():
+    result = run("grade", "--question", "pinterest.screen.overfiting", input="x")
+    assert result.exit_code == 2
+    assert "did you mean pinterest.screen.overfitting" in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_non_utf8_answer_is_a_clear_error(tmp_path):
+    answer = tmp_path / "answer.txt"
+    answer.write_bytes(b"caf\xe9 latin-1 text")
+    result = run("grade", "-q", "pinterest.screen.overfitting", "--file", str(answer))
+    assert result.exit_code == 2
+    assert "not valid UTF-8" in result.output and str(answer) in result.output
+
+
+def test_missing_answer_file_names_it(tmp_path):
+    result = run("grade", "-q", "pinterest.screen.overfitting", "--file", str(tmp_path / "nope.txt"))
+    assert result.exit_code == 2 and "nope.txt" in result.output
+
+
+def test_oversized_answer_is_refused():
+    result = run("grade", "-q", "pinterest.screen.overfitting", input="word " * 50_000)
+    assert result.exit_code == 2 and "limit" in result.output
+
+
+def test_empty_answer_grades_zero_not_error():
+    result = run("grade", "-q", "pinterest.screen.overfitting", "--json", input="   \n")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["grade"] == 0 and data["score"] == 0
+    assert all(p["reason"] == "no answer" for p in data["points"])
+
+
+def test_questions_lists_pinterest_rounds_in_order():
+    result = run("questions", "--company", "pinterest", "--json")
+    rows = json.loads(result.stdout)
+    assert rows[0]["id"] == "pinterest.screen.overfitting"
+    assert [r["kind"] for r in rows].index("design") == 8
+
+
+def test_unknown_company_lists_packs():
+    result = run("questions", "--company", "pintrest")
+    assert result.exit_code == 2 and "did you mean pinterest" in result.output
+
+
+def _pack_copy(tmp_path: Path) -> Path:
+    root = tmp_path / "rubrics" / "pinterest"
+    shutil.copytree(REPO / "rubrics" / "pinterest", root)
+    return root
+
+
+def test_rubric_check_yaml_syntax_error_names_file(tmp_path):
+    root = _pack_copy(tmp_path)
+    broken = root / "questions" / "pinterest.screen.overfitting.yaml"
+    broken.write_text(broken.read_text().replace("weight: 3", "weight: [3", 1))
+    result = run("rubric", "check", str(tmp_path / "rubrics"))
+    assert result.exit_code == 2
+    assert "pinterest.screen.overfitting.yaml:" in result.output and "YAML syntax error" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_rubric_check_validates_without_examples():
+    result = run("rubric", "check", "--no-examples", str(REPO / "rubrics"))
+    assert result.exit_code == 0 and "14 question(s)" in result.output
+
+
+@pytest.mark.real_model
+def test_rubric_check_fails_when_an_example_grades_differently(tmp_path):
+    root = _pack_copy(tmp_path)
+    path = root / "questions" / "pinterest.screen.overfitting.yaml"
+    # Keep one clear-cut example per kind and state a grade no grader could give a keyword list.
+    text = path.read_text()
+    text = text[: text.index("examples:")] + (
+        f'examples:\n  - answer: "{KEYWORDS}"\n    grade: 4\n    covers: []\n'
+    )
+    path.write_text(text)
+    result = run("rubric", "check", str(path))
+    assert result.exit_code == 1
+    assert "MISMATCH pinterest.screen.overfitting" in result.output
+
+
+@pytest.mark.real_model
+def test_strong_answer_earns_at_least_three_with_evidence():
+    result = run("grade", "-q", "pinterest.screen.overfitting", "--json", input=STRONG_OVERFITTING)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["grade"] >= 3
+    covered = [p for p in data["points"] if p["covered"]]
+    assert covered and all(p["evidence"] in STRONG_OVERFITTING for p in covered)
+    assert {"point_id", "covered", "confidence", "evidence"} <= set(covered[0])
+
+
+@pytest.mark.real_model
+def test_keyword_list_earns_at_most_one():
+    result = run("grade", "-q", "pinterest.screen.overfitting", "--json", input=KEYWORDS)
+    data = json.loads(result.stdout)
+    assert data["grade"] <= 1
+    assert not any(p["covered"] for p in data["points"])
+
+
+@pytest.mark.real_model
+def test_readable_breakdown_names_points_and_evidence():
+    result = run("grade", "-q", "pinterest.screen.overfitting", input=STRONG_OVERFITTING)
+    assert result.exit_code == 0
+    assert "Covered" in result.output and "your words" in result.output and "Grade " in result.output
