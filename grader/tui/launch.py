@@ -1,0 +1,193 @@
+"""What ``mockint start``, ``resume`` and ``review`` run: argument checks, then the Textual app.
+
+Kept free of Textual imports at module level so ``mockint --help`` stays instant; the app is
+imported only when a command actually opens it.
+
+Test hook: ``MOCKINT_TEST_ENCODER``
+    For tests only (the kill-and-resume test, the latency benchmark's fake run). When set, the
+    grader uses this encoder instead of the packaged sentence model:
+
+    - ``fake``: ``tests.fakes.HashingEncoder`` (the repository root must be importable, e.g. via
+      ``PYTHONPATH``); its grades are meaningless outside tests.
+    - ``unavailable``: the model "fails to load", to exercise the grading-unavailable path.
+    - ``module:Class``: any importable encoder class.
+
+    Never set it in real use: a fake encoder's grades mean nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, discover_packs, load_company
+from grader.store import SessionNotFoundError, SessionRecord, Store
+
+if TYPE_CHECKING:
+    from grader.engine.encoder import Encoder
+    from grader.tui.app import MockintApp
+
+TEST_ENCODER_ENV = "MOCKINT_TEST_ENCODER"
+MODES = ("interview", "practice")
+
+
+def encoder_factory_from_env() -> Callable[[], Encoder] | None:
+    """The encoder named by ``$MOCKINT_TEST_ENCODER`` (tests only), else None for the real model."""
+    spec = os.environ.get(TEST_ENCODER_ENV, "").strip()
+    if not spec:
+        return None
+    # Imported here: the encoder module pulls in numpy, which the first screen does not need.
+    from grader.engine.encoder import ModelUnavailableError
+
+    if spec == "unavailable":
+
+        def unavailable() -> Encoder:
+            raise ModelUnavailableError(f"disabled by {TEST_ENCODER_ENV}=unavailable")
+
+        return unavailable
+    if spec == "fake":
+        spec = "tests.fakes:HashingEncoder"
+    module_name, _, class_name = spec.partition(":")
+
+    def build() -> Encoder:
+        try:
+            return getattr(importlib.import_module(module_name), class_name)()
+        except (ImportError, AttributeError) as exc:
+            raise ModelUnavailableError(f"{TEST_ENCODER_ENV}={spec!r} cannot be imported: {exc}") from exc
+
+    return build
+
+
+def load_pack_or_exit(company: str) -> LoadedPack:
+    try:
+        return load_company(company)
+    except UnknownNameError:
+        packs = ", ".join(discover_packs()) or "none"
+        raise click.BadParameter(f"unknown company {company!r}; packs: {packs}", param_hint="'--company'") from None
+    except RubricError as exc:
+        raise click.ClickException(f"the {company} pack has an error: {exc}") from None
+
+
+def parse_rounds(pack: LoadedPack, rounds: str | None) -> list[str]:
+    """``--rounds a,b`` as round ids in the order given; every round when omitted."""
+    known = [r.id for r in pack.pack.rounds]
+    if not rounds:
+        return known
+    chosen = [part.strip() for part in rounds.split(",") if part.strip()]
+    unknown = [rid for rid in chosen if rid not in known]
+    if unknown or not chosen:
+        what = f"unknown round {', '.join(repr(u) for u in unknown)}" if unknown else "no round given"
+        raise click.BadParameter(f"{what}; rounds of {pack.company}: {', '.join(known)}", param_hint="'--rounds'")
+    return chosen
+
+
+def build_app(
+    store: Store,
+    *,
+    pack: LoadedPack | None,
+    session_id: str | None,
+    purpose: str,
+    encoder_factory: Callable[[], Encoder] | None = None,
+) -> MockintApp:
+    from grader.tui.app import MockintApp
+
+    return MockintApp(
+        store=store,
+        loaded_pack=pack,
+        session_id=session_id,
+        purpose=purpose,  # type: ignore[arg-type]
+        encoder_factory=encoder_factory if encoder_factory is not None else encoder_factory_from_env(),
+    )
+
+
+def run_start(company: str, mode: str, rounds: str | None) -> None:
+    pack = load_pack_or_exit(company)
+    round_ids = parse_rounds(pack, rounds)
+    with Store() as store:
+        session_id = store.create_session(pack.company, mode, round_ids)
+        build_app(store, pack=pack, session_id=session_id, purpose="interview").run()
+        _after_run(store, session_id)
+
+
+def run_resume(session: str | None) -> None:
+    with Store() as store:
+        if session is None:
+            record = store.latest_unfinished()
+            if record is None:
+                raise click.ClickException("no unfinished session to resume; start one with: mockint start")
+        else:
+            record = _find_session(store, session)
+            if record.finished:
+                raise click.BadParameter(
+                    f"session {record.id} is finished; see it with: mockint review {record.id}",
+                    param_hint="'SESSION'",
+                )
+        pack = load_pack_or_exit(record.company)
+        build_app(store, pack=pack, session_id=record.id, purpose="interview").run()
+        _after_run(store, record.id)
+
+
+def run_review(session: str | None) -> None:
+    with Store() as store:
+        if session is None:
+            build_app(store, pack=None, session_id=None, purpose="history").run()
+            return
+        record = _find_session(store, session)
+        pack = load_pack_or_exit(record.company)
+        build_app(store, pack=pack, session_id=record.id, purpose="review").run()
+
+
+def _find_session(store: Store, session: str) -> SessionRecord:
+    try:
+        return store.session(session)
+    except SessionNotFoundError as exc:
+        raise click.BadParameter(str(exc), param_hint="'SESSION'") from None
+
+
+def _after_run(store: Store, session_id: str) -> None:
+    """One line after the app closes, so the terminal says how to continue or review."""
+    record = store.session(session_id)
+    if record.finished:
+        click.echo(f"Session {session_id} finished. Review: mockint review {session_id}")
+    else:
+        click.echo(f"Session {session_id} saved. Continue: mockint resume {session_id}")
+
+
+# -- the click commands (registered by grader.session_cli.register) --------------------------------
+
+
+@click.command()
+@click.option("--company", "-c", required=True, help="The company pack to interview for, e.g. pinterest.")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="interview",
+    show_default=True,
+    help="interview: follow-up probes, grades at the end. practice: feedback after every answer, retries.",
+)
+@click.option("--rounds", metavar="NAME,...", help="Only these rounds, in this order (default: every round).")
+def start(company: str, mode: str, rounds: str | None) -> None:
+    """Start a mock interview in the terminal.
+
+    Enter starts a new line, Ctrl+S submits an answer, Ctrl+N skips, Ctrl+Q quits (the session
+    is saved; `mockint resume` continues it).
+    """
+    run_start(company, mode, rounds)
+
+
+@click.command()
+@click.argument("session", required=False)
+def resume(session: str | None) -> None:
+    """Continue the latest unfinished session (or SESSION) at the exact step it stopped."""
+    run_resume(session)
+
+
+@click.command()
+@click.argument("session", required=False)
+def review(session: str | None) -> None:
+    """Review a past session's transcript and report, read-only; without SESSION, pick from a list."""
+    run_review(session)

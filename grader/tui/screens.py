@@ -1,0 +1,697 @@
+"""Screens: briefing, interview, report, review, history, and the quit confirmation.
+
+Screens call the store, the interview state machine and the app's grading queue; widgets only
+display what they are given.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Header,
+    Label,
+    Markdown,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+
+from grader.engine.loader import LoadedPack
+from grader.engine.result import GradeResult
+from grader.engine.rubric import Question, Round
+from grader.store import SessionRecord, TurnRecord
+from grader.tui.report_view import ReportView
+from grader.tui.widgets import FeedbackView, GraderStatus, Timers, Transcript
+
+if TYPE_CHECKING:
+    from grader.interview import Interview, Step
+    from grader.interview.report import Report
+    from grader.tui.app import MockintApp
+
+ROUND_KIND_NAMES = {
+    "rapid-fire": "rapid fire",
+    "design": "system design",
+    "behavioral": "behavioural",
+    "coding": "coding",
+}
+
+
+def _rounds_for(pack: LoadedPack, session: SessionRecord) -> list[Round]:
+    wanted = set(session.round_ids) if session.round_ids else None
+    return [r for r in pack.pack.rounds if wanted is None or r.id in wanted]
+
+
+def briefing_markdown(pack: LoadedPack, session: SessionRecord) -> str:
+    """What the candidate reads before the first question; stored as the session's briefing turn."""
+    p = pack.pack
+    level = f" ({p.level})" if p.level else ""
+    lines = [f"# {p.display_name} · {p.role}{level}", ""]
+    if p.description:
+        lines += [p.description.strip(), ""]
+    if session.mode == "practice":
+        lines += [
+            "**Mode: practice.** After each answer you see its grade, the points you covered (with your "
+            "own sentence as evidence), the points you missed, any misconception, and a model answer. "
+            "You may retry the question or move on.",
+            "",
+        ]
+    else:
+        lines += [
+            "**Mode: interview.** Like the real thing: after each answer the interviewer may press on "
+            "what you left out with up to two follow-up questions. Grades are revealed only at the end.",
+            "",
+        ]
+    lines += ["## Rounds", "", "| # | Round | Kind | Questions | Time |", "|---|---|---|---|---|"]
+    for number, round_ in enumerate(_rounds_for(pack, session), start=1):
+        kind = ROUND_KIND_NAMES.get(round_.kind, round_.kind)
+        lines.append(
+            f"| {number} | {round_.title} | {kind} | {len(round_.questions)} | {round_.time_budget_minutes} min |"
+        )
+    lines += [
+        "",
+        "## How it works",
+        "",
+        "- Type your answer in the box at the bottom: **Enter** starts a new line, **Ctrl+S** submits.",
+        "- **Ctrl+N** skips a question. **Ctrl+Q** quits after asking; everything you typed is kept and "
+        "`mockint resume` picks up where you left off.",
+        "- The timers show your time on the question and on the round. Running over is shown, not enforced.",
+        f"- The hire bar for this loop is a mean grade of **{p.hire_bar:g} / 4**.",
+    ]
+    return "\n".join(lines)
+
+
+class BriefingScreen(Screen[None]):
+    """Company, role, rounds with their budgets, mode, and the keys; Enter begins."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "begin", "Begin the interview")]
+
+    @property
+    def mockint(self) -> MockintApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        app = self.mockint
+        assert app.pack is not None and app.session_id is not None
+        session = app.store.session(app.session_id)
+        yield Header()
+        with VerticalScroll(id="briefing"):
+            yield Markdown(briefing_markdown(app.pack, session))
+        with Horizontal(id="briefing-bar"):
+            yield Label("Press Enter to begin.", id="begin-hint")
+            yield GraderStatus(id="grader-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        status = self.query_one(GraderStatus)
+        status.reason = self.mockint.grader_reason
+        status.state = self.mockint.grader_state
+
+    def action_begin(self) -> None:
+        app = self.mockint
+        assert app.pack is not None and app.session_id is not None
+        session = app.store.session(app.session_id)
+        app.store.add_turn(app.session_id, role="system", kind="briefing", text=briefing_markdown(app.pack, session))
+        app.switch_screen(InterviewScreen(resuming=False))
+
+
+class ConfirmQuit(ModalScreen[bool]):
+    """Ctrl+Q asks first; the answer is True to quit."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Quit"),
+        Binding("n,escape", "answer(False)", "Keep going"),
+    ]
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+    def compose(self) -> ComposeResult:
+        with Grid(id="confirm"):
+            yield Label(
+                "Quit the interview?\n\nEverything is saved, including what is in the answer box.\n"
+                f"Continue later with:  mockint resume {self.session_id}",
+                id="confirm-question",
+            )
+            yield Button("Quit (y)", variant="error", id="quit")
+            yield Button("Keep going (n)", variant="primary", id="stay")
+
+    def on_mount(self) -> None:
+        self.query_one("#stay", Button).focus()
+
+    def action_answer(self, quit_: bool) -> None:
+        self.dismiss(quit_)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "quit")
+
+
+class InterviewScreen(Screen[None]):
+    """Transcript above a multi-line answer box; the interview state machine decides what comes next.
+
+    Phases: ``answering`` (typing), ``waiting`` (answer stored, grade needed to decide the next
+    step), ``feedback`` (practice mode: feedback shown, retry or continue), ``finishing`` (waiting
+    for the last grades before the report).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "submit", "Submit answer"),
+        Binding("ctrl+s", "continue", "Next question"),
+        Binding("ctrl+r", "retry", "Retry question"),
+        Binding("ctrl+n", "skip", "Skip question"),
+    ]
+
+    def __init__(self, *, resuming: bool) -> None:
+        super().__init__()
+        self.resuming = resuming
+        self.phase = "answering"
+        self.interview: Interview | None = None
+        self.step: Step | None = None
+        self.finished = False
+        self._round_id: str | None = None
+        self._last_answer = ""
+        self._pending_step: Step | None = None
+        self._can_retry = False
+
+    @property
+    def mockint(self) -> MockintApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="topbar"):
+            yield Label("", id="round-label")
+            yield Label("", id="progress")
+            yield Timers(self.mockint.clock, id="timers")
+        yield Transcript(id="transcript")
+        with Horizontal(id="activity-bar"):
+            yield Label("", id="activity")
+            yield GraderStatus(id="grader-status")
+        yield TextArea(
+            id="answer",
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="indent",
+            placeholder="Type your answer. Enter = new line · Ctrl+S = submit",
+        )
+        yield Footer()
+
+    # -- set-up ---------------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from grader.interview import Interview
+
+        app = self.mockint
+        self.query_one("#answer", TextArea).cursor_blink = app.cursor_blink
+        assert app.pack is not None and app.session_id is not None
+        status = self.query_one(GraderStatus)
+        status.reason = app.grader_reason
+        status.state = app.grader_state
+        session = app.store.session(app.session_id)
+        self.mode = session.mode
+        if not self.resuming:
+            self.interview = Interview(app.pack, mode=session.mode, round_ids=session.round_ids or None)
+            self.show_step(self.interview.current)
+            return
+        turns = app.store.turns(app.session_id)
+        grades = app.store.latest_grades(app.session_id)
+        app.grades.update(grades)
+        self.interview = interview = Interview.resume(app.pack, session, turns, grades)
+        self._replay(turns, grades)
+        pending = interview.pending_answer
+        # Answers stored before a crash (or while grading was down) are graded now, in the background;
+        # the one the interview is waiting on decides the next step once graded, exactly as it would have.
+        ungraded = app.store.ungraded_answers(app.session_id)
+        for turn in ungraded:
+            question = app.pack.questions.get(turn.question_id or "")
+            if question is not None and (pending is None or turn.id != pending.turn_id):
+                app.grade_answer(_job(turn.id, question, turn.text, None))
+        if ungraded:
+            self.notify(f"Grading {len(ungraded)} answer(s) saved before the interruption.")
+        current = interview.current
+        last = interview.last_answer
+        if pending is not None:
+            self._present(pending.step, store=False)
+            self._await_grade(pending.turn_id, pending.step, pending.text)
+        elif current is None:
+            self._finish()
+        elif _already_asked(turns, current):
+            self._present(current, store=False)
+            draft = _trailing_draft(turns)
+            if draft:
+                answer = self.query_one("#answer", TextArea)
+                answer.text = draft
+                answer.move_cursor(answer.document.end)
+        elif self.mode == "practice" and last is not None and last.step.kind == "question" and _ends_with_answer(turns):
+            # Killed while the feedback was on screen: back to that choice, retry or continue.
+            self._present(last.step, store=False)
+            self._last_answer = last.text
+            self._show_feedback(current)
+        else:
+            self.show_step(current)
+
+    def _replay(self, turns: list[TurnRecord], grades: dict[int, GradeResult]) -> None:
+        """Put the transcript so far on screen, as it was said."""
+        app = self.mockint
+        assert app.pack is not None
+        transcript = self.query_one(Transcript)
+        session = app.store.session(app.session_id or "")
+        render_transcript(transcript, app.pack, turns, grades, feedback=self.mode == "practice",
+                          round_ids_for=session.round_ids)
+
+    # -- steps ----------------------------------------------------------------------------------------
+
+    def show_step(self, step: Step | None) -> None:
+        """Store the interviewer's prompt, then put it on screen."""
+        self._present(step, store=True)
+
+    def _present(self, step: Step | None, *, store: bool) -> None:
+        app = self.mockint
+        self.step = step
+        if step is None:
+            self._finish()
+            return
+        if store:
+            app.store.add_turn(app.session_id or "", **step.prompt_turn())
+            transcript = self.query_one(Transcript)
+            if step.first_in_round:
+                transcript.add_round(step.round_index, step.round_total, step.round.title)
+            transcript.add_turn("interviewer", step.text, caption=_prompt_caption(step), kind=step.kind)
+        if app.first_question_at is None:
+            app.first_question_at = _perf()
+        self.query_one("#round-label", Label).update(
+            Text(f"Round {step.round_index}/{step.round_total} · {step.round.title}", style="bold")
+        )
+        self.query_one("#progress", Label).update(_progress_text(step))
+        timers = self.query_one(Timers)
+        if step.round.id != self._round_id:
+            self._round_id = step.round.id
+            timers.start_round(step.round.time_budget_minutes * 60)
+        if step.kind == "question" or timers.question_started is None:
+            timers.start_question(step.question.time_budget_seconds)
+        self._set_phase("answering")
+        answer = self.query_one("#answer", TextArea)
+        answer.read_only = False
+        answer.display = True
+        answer.focus()
+
+    def _set_phase(self, phase: str, activity: str = "") -> None:
+        self.phase = phase
+        self.query_one("#activity", Label).update(activity)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("submit", "skip"):
+            if self.phase == "answering":
+                return True
+            # Shown but greyed while the interviewer "thinks", hidden during feedback.
+            return None if self.phase == "waiting" else False
+        if action == "continue":
+            return self.phase == "feedback"
+        if action == "retry":
+            return self.phase == "feedback" and self._can_retry
+        return True
+
+    # -- actions --------------------------------------------------------------------------------------
+
+    def action_submit(self) -> None:
+        if self.phase != "answering" or self.step is None:
+            return
+        answer = self.query_one("#answer", TextArea)
+        text = answer.text.strip()
+        if not text:
+            self.notify("Type an answer first (or Ctrl+N to skip the question).", severity="warning")
+            return
+        app = self.mockint
+        step = self.step
+        # Stored and committed before grading starts: a crash from here on loses nothing.
+        turn_id = app.store.add_turn(app.session_id or "", **step.answer_turn(text))
+        self.query_one(Transcript).add_turn("candidate", text, kind="answer")
+        answer.clear()
+        self._await_grade(turn_id, step, text)
+
+    def _await_grade(self, turn_id: int, step: Step, text: str) -> None:
+        app = self.mockint
+        self._last_answer = text
+        if app.grader_state == "loading":
+            waiting = "Waiting for the grader to load…"
+        elif self.mode == "practice":
+            waiting = "Grading your answer…"
+        else:
+            waiting = "The interviewer is reading your answer…"
+        self._set_phase("waiting", waiting)
+        app.grade_answer(_job(turn_id, step.question, text, lambda result: self._answered(step, text, result)))
+
+    def _answered(self, step: Step, text: str, result: GradeResult | None) -> None:
+        assert self.interview is not None
+        next_step = self.interview.answer(text, result)
+        if self.mode == "practice" and step.kind == "question":
+            self.query_one(Transcript).add_widget(FeedbackView(step.question, text, result))
+            self._show_feedback(next_step)
+            return
+        self.show_step(next_step)
+
+    def _show_feedback(self, next_step: Step | None) -> None:
+        self._pending_step = next_step
+        self._can_retry = True
+        answer = self.query_one("#answer", TextArea)
+        answer.read_only = True
+        # The box would invite typing that goes nowhere; the feedback gets the room instead.
+        answer.display = False
+        transcript = self.query_one(Transcript)
+        transcript.focus()
+        where = "next question" if next_step is not None else "finish and see the report"
+        self._set_phase("feedback", f"Ctrl+S: {where} · Ctrl+R: retry this question")
+
+    def action_continue(self) -> None:
+        if self.phase != "feedback":
+            return
+        self.show_step(self._pending_step)
+
+    def action_retry(self) -> None:
+        if self.phase != "feedback" or self.interview is None:
+            return
+        self.show_step(self.interview.retry())
+        # The previous attempt goes back in the box: improving it beats retyping it.
+        answer = self.query_one("#answer", TextArea)
+        answer.text = self._last_answer
+        answer.move_cursor(answer.document.end)
+
+    def action_skip(self) -> None:
+        if self.phase != "answering" or self.step is None or self.interview is None:
+            return
+        app = self.mockint
+        step = self.step
+        self.save_draft()
+        app.store.add_turn(app.session_id or "", **step.skip_turn())
+        self.query_one("#answer", TextArea).clear()
+        self.query_one(Transcript).add_turn("candidate", "*(skipped)*", kind="skip")
+        self.show_step(self.interview.skip())
+
+    def save_draft(self) -> None:
+        """Keep whatever is in the answer box as a note turn, so nothing typed is ever lost."""
+        if self.step is None or self.finished:
+            return
+        answer = self.query_one("#answer", TextArea)
+        if not answer.text.strip() or answer.read_only:
+            return
+        app = self.mockint
+        where = self.step.answer_turn(answer.text)
+        where["kind"] = "note"
+        app.store.add_turn(app.session_id or "", **where)
+
+    # -- the end --------------------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        self.finished = True
+        self.step = None
+        self.query_one(Timers).stop()
+        answer = self.query_one("#answer", TextArea)
+        answer.read_only = True
+        answer.display = False
+        app = self.mockint
+        activity = "Grading your answers…" if app.grading_pending or app.grader_state == "loading" else ""
+        self._set_phase("finishing", activity)
+        app.when_graded(self._show_report)
+
+    def _show_report(self) -> None:
+        app = self.mockint
+        assert app.session_id is not None
+        app.store.finish_session(app.session_id)
+        app.switch_screen(ReportScreen(app.session_id))
+
+
+def render_transcript(
+    transcript: Transcript,
+    pack: LoadedPack,
+    turns: list[TurnRecord],
+    grades: dict[int, GradeResult],
+    *,
+    feedback: bool,
+    captions: bool = False,
+    round_ids_for: list[str] | None = None,
+) -> None:
+    """Stored turns as chat bubbles, with round headings; feedback panels after graded main answers."""
+    asked_rounds = list(dict.fromkeys(t.round_id for t in turns if t.is_prompt and t.round_id))
+    round_ids = round_ids_for or [r.id for r in pack.pack.rounds if r.id in asked_rounds]
+    rounds = {r.id: r for r in pack.pack.rounds}
+    seen_rounds: list[str] = []
+    asked: dict[str, int] = {}
+    for turn in turns:
+        if turn.kind in ("briefing", "note"):
+            continue
+        if turn.is_prompt and turn.round_id and turn.round_id not in seen_rounds and turn.round_id in rounds:
+            seen_rounds.append(turn.round_id)
+            round_ = rounds[turn.round_id]
+            number = round_ids.index(round_.id) + 1 if round_.id in round_ids else len(seen_rounds)
+            transcript.add_round(number, max(len(round_ids), number), round_.title)
+        if turn.kind == "skip":
+            transcript.add_turn("candidate", "*(skipped)*", kind="skip")
+            continue
+        caption = "follow-up" if turn.kind == "probe" else ""
+        if turn.kind == "question" and turn.question_id:
+            asked[turn.question_id] = asked.get(turn.question_id, 0) + 1
+            caption = f"attempt {asked[turn.question_id]}" if asked[turn.question_id] > 1 else ""
+        grade = grades.get(turn.id)
+        if captions and turn.kind == "answer":
+            caption = f"grade {grade.grade}/4 · {grade.label} · score {grade.score}" if grade else "not graded"
+        transcript.add_turn(turn.role, turn.text, caption=caption, kind=turn.kind)
+        if feedback and turn.kind == "answer" and turn.point_id is None and grade is not None:
+            question = pack.questions.get(turn.question_id or "")
+            if question is not None:
+                transcript.add_widget(FeedbackView(question, turn.text, grade))
+
+
+def _job(turn_id: int, question: Question, text: str, done: Any) -> Any:
+    from grader.tui.app import GradingJob
+
+    return GradingJob(turn_id=turn_id, question=question, text=text, done=done)
+
+
+def _perf() -> float:
+    import time
+
+    return time.perf_counter()
+
+
+def _prompt_caption(step: Step) -> str:
+    if step.kind == "probe":
+        return f"follow-up {step.probe_number}"
+    return f"attempt {step.attempt}" if step.attempt > 1 else ""
+
+
+def _progress_text(step: Step) -> Text:
+    text = Text()
+    text.append(f"Question {step.index} of {step.total}", style="bold")
+    if step.kind == "probe":
+        text.append(f" · follow-up {step.probe_number}", style="italic")
+    return text
+
+
+def _trailing_draft(turns: list[TurnRecord]) -> str:
+    """The draft saved at quit: the last note after the last prompt or response."""
+    drafts: list[str] = []
+    for turn in turns:
+        if turn.kind == "note" and turn.role == "candidate":
+            drafts.append(turn.text)
+        elif turn.is_prompt or turn.is_response:
+            drafts = []
+    return drafts[-1] if drafts else ""
+
+
+def _ends_with_answer(turns: list[TurnRecord]) -> bool:
+    for turn in reversed(turns):
+        if turn.is_prompt:
+            return False
+        if turn.is_response:
+            return turn.kind == "answer"
+    return False
+
+
+def _already_asked(turns: list[TurnRecord], step: Step | None) -> bool:
+    """Whether the last stored prompt is this step, still unanswered (so resume must not re-ask it)."""
+    if step is None:
+        return False
+    for turn in reversed(turns):
+        if turn.is_response:
+            return False
+        if turn.is_prompt:
+            return (
+                turn.kind == step.kind
+                and turn.question_id == step.question.id
+                and (turn.point_id or None) == (step.probe_point_id or None)
+            )
+    return False
+
+
+# -- report, review, history -----------------------------------------------------------------------
+
+
+def build_session_report(app: MockintApp, session_id: str) -> Report:
+    from grader.interview.report import build_report
+
+    session = app.store.session(session_id)
+    pack = app.load_pack(session.company)
+    return build_report(pack, app.store.turns(session_id), app.store.latest_grades(session_id), session=session)
+
+
+class ReportScreen(Screen[None]):
+    """The end of the interview: the report, verdict first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("q,escape", "app.quit", "Close")]
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+    @property
+    def mockint(self) -> MockintApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ReportView(build_session_report(self.mockint, self.session_id), id="report")
+        yield Static(
+            f"Saved as session {self.session_id}. Review it with `mockint review {self.session_id}`; "
+            f"export with `mockint export {self.session_id} --format md`.",
+            id="report-footnote",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ReportView).focus()
+
+
+class ReviewScreen(Screen[None]):
+    """A past session, read-only: its transcript with each answer's grade, and its report."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "tab('transcript')", "Transcript"),
+        Binding("2", "tab('report')", "Report"),
+        Binding("q,escape", "close", "Back"),
+    ]
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+
+    @property
+    def mockint(self) -> MockintApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        app = self.mockint
+        session = app.store.session(self.session_id)
+        pack = app.load_pack(session.company)
+        yield Header()
+        yield Label(_session_line(session, pack), id="review-title")
+        with TabbedContent(id="review-tabs", initial="transcript"):
+            with TabPane("Transcript", id="transcript"):
+                yield Transcript(id="review-transcript", follow=False)
+            with TabPane("Report", id="report"):
+                yield ReportView(build_session_report(app, self.session_id))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app = self.mockint
+        session = app.store.session(self.session_id)
+        pack = app.load_pack(session.company)
+        grades = app.store.latest_grades(self.session_id)
+        transcript = self.query_one(Transcript)
+        render_transcript(transcript, pack, app.store.turns(self.session_id), grades, feedback=True, captions=True,
+                          round_ids_for=session.round_ids)
+        transcript.focus()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_close(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+
+def _session_line(session: SessionRecord, pack: LoadedPack | None) -> str:
+    company = pack.pack.display_name if pack else session.company
+    status = "finished" if session.finished else "unfinished"
+    started = session.started_at[:16].replace("T", " ")
+    return f"Session {session.id} · {company} · {session.mode} mode · {started} UTC · {status}"
+
+
+def session_mean_grade(grades: dict[int, GradeResult], turns: list[TurnRecord]) -> float | None:
+    """Mean grade of the main answers (probe answers are graded on one point only)."""
+    main = [grades[t.id].grade for t in turns if t.kind == "answer" and t.point_id is None and t.id in grades]
+    return sum(main) / len(main) if main else None
+
+
+class HistoryScreen(Screen[None]):
+    """Past sessions, newest first; Enter opens one for review."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape", "app.quit", "Quit", show=False),
+        # Priority: the table's own Enter binding is hidden from the footer.
+        Binding("enter", "open", "Review session", priority=True),
+    ]
+
+    @property
+    def mockint(self) -> MockintApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="history"):
+            yield Label("Past sessions: Enter opens one for review", id="history-title")
+            yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store = self.mockint.store
+        table = self.query_one(DataTable)
+        table.add_columns("Session", "Started (UTC)", "Company", "Mode", "Status", "Answers", "Grade", "Rounds")
+        for session in store.sessions():
+            turns = store.turns(session.id)
+            grades = store.latest_grades(session.id)
+            mean = session_mean_grade(grades, turns)
+            answers = sum(1 for t in turns if t.kind == "answer" and t.point_id is None)
+            table.add_row(
+                session.id,
+                session.started_at[:16].replace("T", " "),
+                session.company,
+                session.mode,
+                "finished" if session.finished else "unfinished",
+                str(answers),
+                f"{mean:.1f}" if mean is not None else "–",
+                ", ".join(session.round_ids) or "all",
+                key=session.id,
+            )
+        if not table.row_count:
+            self.query_one("#history-title", Label).update(
+                "No sessions yet. Start one with: mockint start --company pinterest"
+            )
+        table.focus()
+
+    def action_open(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        if row_key.value:
+            self.app.push_screen(ReviewScreen(str(row_key.value)))
+
+    @on(DataTable.RowSelected)
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.push_screen(ReviewScreen(str(event.row_key.value)))

@@ -1,0 +1,230 @@
+"""Widgets for the interview screens: chat turns, timers, grader status and grade feedback.
+
+Widgets receive data (attributes down) and never touch the store or the grader; the screens
+own those calls.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown as RichMarkdown
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+from grader.engine.result import GradeResult
+from grader.engine.rubric import Question
+
+SPEAKERS = {"interviewer": "Interviewer", "candidate": "You", "system": "mockint"}
+
+
+def format_seconds(seconds: float) -> str:
+    """``m:ss`` (or ``h:mm:ss``) for a non-negative duration."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class TurnView(Vertical):
+    """One chat bubble: who spoke, and what they said rendered as Markdown."""
+
+    def __init__(self, role: str, text: str, *, caption: str = "", kind: str = "") -> None:
+        classes = f"turn -{role}" + (f" -{kind}" if kind else "")
+        super().__init__(classes=classes)
+        self.role = role
+        self.text = text
+        self.caption = caption
+
+    def compose(self) -> ComposeResult:
+        speaker = SPEAKERS.get(self.role, self.role)
+        yield Label(f"{speaker}{'  · ' + self.caption if self.caption else ''}", classes="speaker")
+        # A candidate's line breaks are theirs: keep them (Markdown would join the lines).
+        text = self.text.replace("\n", "  \n") if self.role == "candidate" else self.text
+        # Rich's Markdown in one Static, not Textual's Markdown widget: a long transcript mounts
+        # dozens of turns, and one widget per turn keeps review and resume instant.
+        yield Static(RichMarkdown(text), classes="body")
+
+
+class Transcript(VerticalScroll, can_focus=True):
+    """The conversation so far; during an interview new turns scroll into view (``follow``)."""
+
+    def __init__(self, *, follow: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.follow = follow
+
+    def add_turn(self, role: str, text: str, *, caption: str = "", kind: str = "") -> TurnView:
+        view = TurnView(role, text, caption=caption, kind=kind)
+        self.add_widget(view)
+        return view
+
+    def add_round(self, number: int, total: int, title: str) -> None:
+        self.add_widget(Label(f"Round {number} of {total} · {title}", classes="round-heading"))
+
+    def add_widget(self, widget: Widget) -> None:
+        self.mount(widget)
+        if self.follow:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+
+class Timers(Static):
+    """Elapsed time on the question and on the round against their budgets; over-time turns red.
+
+    The clock is injected (``App.clock``) so snapshots can freeze it. Running over is shown,
+    never enforced: a real interviewer would nudge, not cut the candidate off.
+    """
+
+    def __init__(self, clock: Callable[[], float], **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self._clock = clock
+        self.question_budget: float | None = None
+        self.round_budget: float | None = None
+        self.question_started: float | None = None
+        self.round_started: float | None = None
+        self.running = False
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self.tick)
+
+    def start_question(self, budget_seconds: float) -> None:
+        self.question_budget = budget_seconds
+        self.question_started = self._clock()
+        self.running = True
+        self.tick()
+
+    def start_round(self, budget_seconds: float) -> None:
+        self.round_budget = budget_seconds
+        self.round_started = self._clock()
+        self.tick()
+
+    def stop(self) -> None:
+        self.running = False
+
+    def tick(self) -> None:
+        if self.question_started is None or self.round_started is None:
+            self.update("")
+            return
+        now = self._clock()
+        text = Text()
+        over = False
+        for name, started, budget in (
+            ("Question", self.question_started, self.question_budget),
+            ("Round", self.round_started, self.round_budget),
+        ):
+            elapsed = now - started
+            if text:
+                text.append("   ")
+            text.append(f"{name} ", style="dim")
+            if budget is not None and elapsed > budget:
+                over = True
+                text.append(f"+{format_seconds(elapsed - budget)} over", style="bold red")
+                text.append(f" ({format_seconds(budget)})", style="dim")
+            else:
+                text.append(format_seconds(elapsed))
+                if budget is not None:
+                    text.append(f" / {format_seconds(budget)}", style="dim")
+        self.set_class(over, "-over")
+        self.update(text)
+
+
+class GraderStatus(Static):
+    """The grader's state in a few words: loading, ready, or unavailable with the reason."""
+
+    state: reactive[str] = reactive("loading")
+    reason: reactive[str] = reactive("")
+
+    def render(self) -> RenderableType:
+        if self.state == "ready":
+            return Text("● grader ready", style="green")
+        if self.state == "unavailable":
+            return Text(f"✗ grading unavailable: {self.reason}", style="bold red")
+        return Text("◌ loading grader…", style="yellow")
+
+    def watch_state(self, state: str) -> None:
+        for name in ("loading", "ready", "unavailable"):
+            self.set_class(state == name, f"-{name}")
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def highlight_evidence(answer: str, covered: list[str], wrong: list[str]) -> Text:
+    """The answer with the sentences that earned points in green and misconceptions in red."""
+    text = Text(answer)
+    for sentence, style in [(s, "black on green") for s in covered] + [(s, "white on red") for s in wrong]:
+        if not sentence:
+            continue
+        start = answer.find(sentence)
+        if start >= 0:
+            text.stylize(style, start, start + len(sentence))
+    return text
+
+
+def feedback_renderable(question: Question, answer: str, result: GradeResult | None) -> RenderableType:
+    """Practice-mode feedback: grade, evidence, missed points, misconceptions, model answer."""
+    parts: list[RenderableType] = []
+    if result is None:
+        parts.append(
+            Text(
+                "Not graded: the grader is unavailable. Your answer is saved; grade it later with "
+                "`mockint regrade`.",
+                style="bold yellow",
+            )
+        )
+    else:
+        head = Text()
+        head.append(f" Grade {result.grade}/4 · {result.label} ", style="bold reverse")
+        head.append(f"  score {result.score}/100", style="bold")
+        parts.append(head)
+        for notice in result.notices:
+            parts.append(Text(f"ℹ {notice}", style="italic"))
+        parts.append(Text("\nYour answer", style="bold underline"))
+        parts.append(
+            highlight_evidence(
+                answer,
+                [p.evidence or "" for p in result.covered],
+                [m.evidence for m in result.misconceptions],
+            )
+        )
+        if result.covered:
+            parts.append(Text("\nCovered", style="bold green underline"))
+            for point in result.covered:
+                line = Text("✓ ", style="green")
+                line.append(point.title, style="bold")
+                if point.evidence:
+                    line.append(f"  “{point.evidence}”", style="green italic")
+                parts.append(line)
+        if result.missed:
+            parts.append(Text("\nMissed", style="bold yellow underline"))
+            for point in sorted(result.missed, key=lambda p: -p.weight):
+                line = Text("✗ ", style="yellow")
+                line.append(point.title, style="bold")
+                line.append(f"  {point.feedback}")
+                parts.append(line)
+        if result.misconceptions:
+            parts.append(Text("\nMisconceptions", style="bold red underline"))
+            for wrong in result.misconceptions:
+                line = Text("⚠ ", style="red")
+                line.append(wrong.claim, style="bold")
+                line.append(f"  you said “{wrong.evidence.rstrip('.')}”.", style="italic")
+                line.append(f" Correction: {wrong.correction}")
+                parts.append(line)
+    parts.append(Text("\nModel answer", style="bold underline"))
+    parts.append(Text(question.model_answer.strip()))
+    return Group(*parts)
+
+
+class FeedbackView(Static):
+    """Practice-mode feedback for one answer, shown in the transcript after the answer."""
+
+    def __init__(self, question: Question, answer: str, result: GradeResult | None) -> None:
+        self.feedback = feedback_renderable(question, answer, result)
+        super().__init__(self.feedback, classes="feedback")
+        self.result = result
