@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -42,7 +43,40 @@ class CliError(click.ClickException):
         click.echo(f"mockint: {self.message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose heavier commands are imported only when run (or listed by --help).
+
+    Start-up matters: the interview must be on screen within a second, and the evaluation
+    command alone pulls in scipy and scikit-learn.
+    """
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+
+LAZY_COMMANDS = {
+    "start": "grader.tui.launch:start",
+    "resume": "grader.tui.launch:resume",
+    "review": "grader.tui.launch:review",
+    "history": "grader.session_cli:history",
+    "export": "grader.session_cli:export",
+    "regrade": "grader.session_cli:regrade",
+    "progress": "grader.session_cli:progress",
+    "eval": "grader.evaluation.cli:eval_command",
+}
+
+
+@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mockint")
 def cli() -> None:
     """mockint: an offline mock-interview coach for machine-learning engineers.
@@ -286,17 +320,6 @@ def calibrate(company: str, model: Path | None) -> None:
         raise CliError(str(exc)) from None
     write_calibration(loaded.calibration_path, calibration)
     click.echo(f"wrote {loaded.calibration_path} for {calibration.model_id}: {json.dumps(calibration.metrics)}")
-
-
-def _register_optional_commands() -> None:
-    from grader.evaluation.cli import eval_command
-    from grader.session_cli import register
-
-    cli.add_command(eval_command)
-    register(cli)
-
-
-_register_optional_commands()
 
 
 def main() -> None:
