@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 
 class CalibrationMissingError(LookupError):
     """No calibration for this encoder: grading it would mean inventing numbers."""
@@ -27,6 +29,9 @@ class Calibration:
     coverage_intercept: float
     grade_cutpoints: tuple[float, float, float, float]
     """Lowest score (0-100) that earns grade 1, 2, 3 and 4."""
+    coverage_weights: tuple[float, float, float, float] | None = None
+    """Logistic weights (intercept, similarity, margin over other points, key-term overlap) for a
+    point's coverage; None uses the one-feature slope and intercept alone."""
     misconception_threshold: float = 0.62
     """Similarity to a misconception phrasing at which the claim counts as stated."""
     misconception_margin: float = 0.0
@@ -49,6 +54,15 @@ class Calibration:
         z = self.coverage_slope * similarity + self.coverage_intercept
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
+    def coverage_probabilities(self, similarity: np.ndarray, margin: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+        """Vectorised coverage probability of sentences for a point."""
+        if self.coverage_weights is None:
+            z = self.coverage_slope * similarity + self.coverage_intercept
+        else:
+            w0, w_sim, w_margin, w_overlap = self.coverage_weights
+            z = w0 + w_sim * similarity + w_margin * margin + w_overlap * overlap
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
     @property
     def coverage_threshold(self) -> float:
         """The similarity at which a point is as likely covered as not."""
@@ -67,6 +81,7 @@ class Calibration:
         data = asdict(self)
         data["grade_cutpoints"] = list(self.grade_cutpoints)
         data["score_weights"] = list(self.score_weights)
+        data["coverage_weights"] = list(self.coverage_weights) if self.coverage_weights else None
         return data
 
     @classmethod
@@ -74,6 +89,8 @@ class Calibration:
         payload = dict(data)
         payload["grade_cutpoints"] = tuple(payload["grade_cutpoints"])
         payload["score_weights"] = tuple(payload["score_weights"])
+        if payload.get("coverage_weights") is not None:
+            payload["coverage_weights"] = tuple(payload["coverage_weights"])
         return cls(**payload)
 
 

@@ -1,9 +1,10 @@
 """Fit a pack's calibration on its labelled transcripts (calibration split only).
 
-Three small fits, each with few parameters so they transfer to answers the project never saw:
-1. point coverage: a one-feature logistic regression from a point's best sentence similarity to
-   whether the human grader marked the point covered;
-2. misconception threshold: the similarity that best separates stated misconceptions (F1);
+Four small fits, each with few parameters so they transfer to answers the project never saw:
+1. misconception threshold: the similarity that best separates stated misconceptions (F1);
+2. point coverage: a logistic regression from the best sentence's similarity to the point, its
+   margin over the question's other points and its key-term overlap, to whether the human grader
+   marked the point covered;
 3. score weights: a ridge regression of the human grade on coverage, relevant words and
    misconceptions (the score is that expected grade times 25);
 4. grade cut points: isotonic regression of the human grade on the score, read off as the lowest
@@ -91,19 +92,24 @@ def fit_calibration(
             best_f1, best_threshold = f1, float(threshold)
     calibration = replace(calibration, misconception_threshold=best_threshold)
 
-    # 2. Point coverage from the best sentence similarity.
+    # 2. Point coverage. A one-feature fit on similarity gives the threshold used to explain misses
+    #    and to spot contradictions; the three-feature fit (similarity, margin over the question's
+    #    other points, key-term overlap) gives the probability. The best sentence depends on the
+    #    weights, so the three-feature fit is repeated once with the sentences it picks.
     results = grade_all(calibration)
-    features, labels = [], []
-    for result, answer in zip(results, rows, strict=True):
-        for point in result.points:
-            features.append([point.similarity])
-            labels.append(int(point.point_id in answer.covers))
-    model = LogisticRegression(C=10.0).fit(np.array(features), np.array(labels))
+    labels = np.array([int(p.point_id in a.covers) for r, a in zip(results, rows, strict=True) for p in r.points])
+    similarity = np.array([[p.similarity] for r in results for p in r.points])
+    one = LogisticRegression(C=10.0).fit(similarity, labels)
     calibration = replace(
-        calibration,
-        coverage_slope=float(model.coef_[0][0]),
-        coverage_intercept=float(model.intercept_[0]),
+        calibration, coverage_slope=float(one.coef_[0][0]), coverage_intercept=float(one.intercept_[0])
     )
+    for _ in range(2):
+        features = np.array([[p.similarity, p.margin, p.term_overlap] for r in results for p in r.points])
+        model = LogisticRegression(C=10.0).fit(features, labels)
+        calibration = replace(
+            calibration, coverage_weights=(float(model.intercept_[0]), *(float(c) for c in model.coef_[0]))
+        )
+        results = grade_all(calibration)
 
     # 3. Score weights: a ridge regression of the human grade on coverage, relevant detail and
     #    misconceptions; then grade cut points on the resulting score.
@@ -120,7 +126,7 @@ def fit_calibration(
     cutpoints = _fit_cutpoints(scores, human)
     calibration = replace(calibration, grade_cutpoints=cutpoints)
     predicted = [calibration.grade_for(s) for s in scores]
-    point_accuracy = float(np.mean(model.predict(np.array(features)) == np.array(labels)))
+    point_accuracy = float(np.mean(model.predict(features) == labels))
     return replace(
         calibration,
         fitted_on=fitted_on or f"{len(rows)} answers (calibration split)",

@@ -22,11 +22,14 @@ from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult, MisconceptionResult, PointResult
 from grader.engine.rubric import Misconception, Question
 from grader.engine.text import (
+    denegate,
     is_negated,
     is_non_answer,
+    key_terms,
     sentence_shape,
     split_clauses,
     split_sentences,
+    term_recall,
     truncate,
     words,
 )
@@ -34,6 +37,8 @@ from grader.engine.text import (
 NO_ANSWER = "no answer"
 RELEVANCE_FLOOR = 0.4
 """A sentence this close to some point's references addresses the question."""
+NEGATION_MARGIN = 0.06
+"""A negated sentence earns a point only if it is this much closer to it than its de-negated twin."""
 TOP_K = 2
 """How many of a point's closest references a sentence is compared with (their mean similarity)."""
 EVIDENCE_FLOOR = 0.3
@@ -45,11 +50,11 @@ class _RubricVectors:
     prompt: np.ndarray
     references: np.ndarray
     reference_point: np.ndarray
-    reference_negated: np.ndarray
     misconceptions: np.ndarray
     misconception_point: np.ndarray
     misconception_negated: np.ndarray
     misconception_refs: list[tuple[int, Misconception]]
+    reference_terms: list[frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class _Sentences:
     texts: list[str]
     vectors: np.ndarray
     negated: np.ndarray
+    denegated_vectors: np.ndarray
+    """Embeddings of the units with negations removed (the unit's own vector when not negated)."""
     eligible: np.ndarray
     keyword_list: np.ndarray
     garbled: np.ndarray
@@ -97,6 +104,7 @@ class Grader:
         """Grade several answers, encoding all their sentences in one batch."""
         prepared: list[tuple[list[str], list[str], dict[str, str]] | None] = []
         all_sentences: list[str] = []
+        twins: list[str] = []
         for _, answer in items:
             text = answer or ""
             if is_non_answer(text):
@@ -112,7 +120,9 @@ class Grader:
             units = list(parents)
             prepared.append((units, notices, parents))
             all_sentences.extend(units)
-        vectors = self.encoder.encode(all_sentences) if all_sentences else None
+            twins.extend(denegate(u) for u in units if is_negated(u))
+        vectors = self.encoder.encode([*all_sentences, *twins]) if all_sentences else None
+        twin_vectors = iter(vectors[len(all_sentences) :]) if vectors is not None else iter(())
         results: list[GradeResult] = []
         offset = 0
         for (question, _), prep in zip(items, prepared, strict=True):
@@ -123,7 +133,9 @@ class Grader:
             assert vectors is not None
             block = vectors[offset : offset + len(units)]
             offset += len(units)
-            results.append(self._grade_sentences(question, units, block, notices, parents))
+            twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
+            denegated = np.stack(twins_of_units)
+            results.append(self._grade_sentences(question, units, block, denegated, notices, parents))
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
         return results
@@ -147,17 +159,18 @@ class Grader:
             prompt=vectors[0],
             references=vectors[1 : 1 + n_refs],
             reference_point=np.array([i for i, _ in references], dtype=int),
-            reference_negated=np.array([is_negated(ref) for _, ref in references], dtype=bool),
             misconceptions=vectors_mis,
             misconception_point=np.array([n for n, _ in phrasings], dtype=int),
             misconception_negated=np.array([is_negated(p) for _, p in phrasings], dtype=bool),
             misconception_refs=misconceptions,
+            reference_terms=[key_terms(ref) for _, ref in references],
         )
         self._rubrics[key] = rubric
         return rubric
 
     def _analyse_sentences(
-        self, sentences: list[str], vectors: np.ndarray, rubric: _RubricVectors, whole: set[str]
+        self, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray, rubric: _RubricVectors,
+        whole: set[str],
     ) -> _Sentences:
         shapes = [sentence_shape(s) for s in sentences]
         echo = vectors @ rubric.prompt >= self.calibration.echo_threshold
@@ -167,6 +180,7 @@ class Grader:
             texts=sentences,
             vectors=vectors,
             negated=np.array([is_negated(s) for s in sentences], dtype=bool),
+            denegated_vectors=denegated,
             eligible=~(keyword_list | garbled | echo),
             keyword_list=keyword_list,
             garbled=garbled,
@@ -179,10 +193,11 @@ class Grader:
         """Sentence x point similarity: the mean of the sentence's TOP_K closest references of the point.
 
         Averaging the closest few references rewards a sentence that says what several phrasings of
-        the point say, and discounts a chance match with a single phrasing. When the single closest
-        reference differs from the sentence in negation, the sentence is taken to contradict the point.
+        the point say, and discounts a chance match with a single phrasing. A negated sentence whose
+        de-negated twin is closer to the point states the opposite of the point (a contradiction).
         """
         raw = sents.vectors @ rubric.references.T
+        flipped = sents.denegated_vectors @ rubric.references.T
         point_sim = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         point_raw = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         contradiction = np.zeros((len(sents.texts), n_points), dtype=bool)
@@ -190,13 +205,40 @@ class Grader:
             columns = np.flatnonzero(rubric.reference_point == p)
             block = raw[:, columns]
             k = min(TOP_K, len(columns))
-            top = np.sort(block, axis=1)[:, -k:]
-            closest = columns[np.argmax(block, axis=1)]
-            contradicts = sents.negated != rubric.reference_negated[closest]
-            point_raw[:, p] = top.mean(axis=1)
-            point_sim[:, p] = top.mean(axis=1) - self.calibration.negation_penalty * contradicts
+            top = np.sort(block, axis=1)[:, -k:].mean(axis=1)
+            top_flipped = np.sort(flipped[:, columns], axis=1)[:, -k:].mean(axis=1)
+            contradicts = sents.negated & (top_flipped > top)
+            # A negation that does not clearly help the match leaves the claim's direction unknown.
+            unclear = sents.negated & ~contradicts & (top - top_flipped < NEGATION_MARGIN)
+            # For a contradiction, what "would have matched" is the de-negated claim.
+            point_raw[:, p] = np.where(contradicts, top_flipped, top)
+            point_sim[:, p] = top - self.calibration.negation_penalty * (contradicts | unclear)
             contradiction[:, p] = contradicts
         return point_sim, point_raw, contradiction
+
+    @staticmethod
+    def _margins(point_sim: np.ndarray) -> np.ndarray:
+        """For each sentence and point: similarity to this point minus the best other point's.
+
+        A sentence that is about another point of the same question is on topic, and close to every
+        point a little; what marks it as covering *this* point is being closer to it than to the rest.
+        """
+        if point_sim.shape[1] < 2:
+            return np.zeros_like(point_sim)
+        ordered = np.sort(point_sim, axis=1)
+        best, second = ordered[:, -1:], ordered[:, -2:-1]
+        best_other = np.where(point_sim >= best, second, best)
+        return point_sim - best_other
+
+    @staticmethod
+    def _term_overlap(sents: _Sentences, rubric: _RubricVectors, n_points: int) -> np.ndarray:
+        """For each sentence and point: the largest share of one reference's key terms it uses."""
+        overlap = np.zeros((len(sents.texts), n_points), dtype=np.float32)
+        for i, text in enumerate(sents.texts):
+            terms = key_terms(text)
+            for ref_terms, p in zip(rubric.reference_terms, rubric.reference_point, strict=True):
+                overlap[i, p] = max(overlap[i, p], term_recall(terms, ref_terms))
+        return overlap
 
     def _similarities(self, sents: _Sentences, targets: np.ndarray, target_negated: np.ndarray) -> np.ndarray:
         """Sentence x target cosine, lowered where one side is negated and the other is not."""
@@ -207,20 +249,21 @@ class Grader:
         return raw - self.calibration.negation_penalty * mismatch
 
     def _grade_sentences(
-        self, question: Question, sentences: list[str], vectors: np.ndarray, notices: list[str],
-        parents: dict[str, str],
+        self, question: Question, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray,
+        notices: list[str], parents: dict[str, str],
     ) -> GradeResult:
         """Grade one answer from its units: whole sentences, and clauses of long ones mapped to
         their sentence in ``parents`` (evidence always quotes the whole sentence)."""
         cal = self.calibration
         rubric = self._rubric(question)
-        sents = self._analyse_sentences(sentences, vectors, rubric, {u for u, s in parents.items() if u == s})
+        whole = {u for u, s in parents.items() if u == s}
+        sents = self._analyse_sentences(sentences, vectors, denegated, rubric, whole)
         sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
         n_points = len(question.points)
 
         point_sim, point_raw, contradiction = self._point_similarities(sents, rubric, n_points)
 
-        # Misconceptions: a stated wrong claim is named, penalised, and cannot earn its point.
+        # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)
         found: list[MisconceptionResult] = []
         mis_sim = self._similarities(sents, rubric.misconceptions, rubric.misconception_negated)
@@ -229,7 +272,8 @@ class Grader:
             closer_than_point = sim > point_sim[:, p] + cal.misconception_margin
             stated = sents.eligible & (sim >= cal.misconception_threshold) & closer_than_point
             if stated.any():
-                blocked[stated, p] = True
+                # An interviewer credits nothing in a wrong statement, whichever point it touches.
+                blocked[stated, :] = True
                 best = int(np.argmax(np.where(stated, sim, -np.inf)))
                 found.append(
                     MisconceptionResult(
@@ -242,14 +286,16 @@ class Grader:
                     )
                 )
 
+        margin = self._margins(point_sim)
+        overlap = self._term_overlap(sents, rubric, n_points)
         points: list[PointResult] = []
         weighted = 0.0
         for p, point in enumerate(question.points):
             usable = sents.eligible & ~blocked[:, p]
-            candidates = np.where(usable, point_sim[:, p], -np.inf)
-            best = int(np.argmax(candidates))
-            similarity = float(candidates[best]) if usable.any() else 0.0
-            probability = cal.coverage_probability(similarity) if usable.any() else 0.0
+            chances = cal.coverage_probabilities(point_sim[:, p], margin[:, p], overlap[:, p])
+            best = int(np.argmax(np.where(usable, chances, -np.inf)))
+            similarity = float(point_sim[best, p]) if usable.any() else 0.0
+            probability = float(chances[best]) if usable.any() else 0.0
             covered = probability >= 0.5
             weighted += point.weight * probability
             evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
@@ -263,6 +309,8 @@ class Grader:
                     probability=round(probability, 4),
                     confidence=round(probability if covered else 1.0 - probability, 4),
                     similarity=round(similarity, 4),
+                    margin=round(float(margin[best, p]), 4) if usable.any() else 0.0,
+                    term_overlap=round(float(overlap[best, p]), 4) if usable.any() else 0.0,
                     evidence=evidence,
                     reason=reason,
                     feedback=point.feedback,

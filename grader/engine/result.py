@@ -27,13 +27,17 @@ class PointResult:
     confidence: float
     """Confidence in the verdict: ``probability`` when covered, ``1 - probability`` when not."""
     similarity: float
-    """Best meaning similarity of any eligible answer sentence to the point's references."""
+    """Meaning similarity of the best sentence to the point's references (mean of the closest two)."""
     evidence: str | None
     """The candidate's own sentence closest to the point (the one that earned it when covered)."""
     reason: str
     """One line explaining the verdict, e.g. why a close sentence did not earn the point."""
     feedback: str
     probe: str
+    margin: float = 0.0
+    """How much closer that sentence is to this point than to any other point of the question."""
+    term_overlap: float = 0.0
+    """Share of the closest reference's key terms that the sentence uses."""
 
 
 @dataclass(frozen=True)

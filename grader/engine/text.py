@@ -120,6 +120,51 @@ def split_clauses(sentence: str) -> list[str]:
     return clauses if len(clauses) > 1 else []
 
 
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "es", "s", "ed", "ly")
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def key_terms(text: str) -> frozenset[str]:
+    """Content words of a text, crudely stemmed: the technical terms a point is usually named by."""
+    return frozenset(_stem(w) for w in words(text) if len(w) > 2 and w not in FUNCTION_WORDS)
+
+
+def term_recall(sentence_terms: frozenset[str], reference_terms: frozenset[str]) -> float:
+    """Share of a reference's key terms that the sentence uses."""
+    return len(sentence_terms & reference_terms) / len(reference_terms) if reference_terms else 0.0
+
+
+_DENEGATIONS = [
+    (re.compile(r"\bcan(?:no|')t\b", re.IGNORECASE), "can"),
+    (re.compile(r"\bwon't\b", re.IGNORECASE), "will"),
+    (re.compile(r"\b(\w+)n't\b", re.IGNORECASE), r"\1"),
+    (re.compile(r"\b(?:not|never|no)\s+", re.IGNORECASE), ""),
+    (re.compile(r"\bwithout\b", re.IGNORECASE), "with"),
+    (re.compile(r"\bnothing\b", re.IGNORECASE), "something"),
+    (re.compile(r"\bnone\b", re.IGNORECASE), "all"),
+    (re.compile(r"\bneither\b", re.IGNORECASE), "either"),
+    (re.compile(r"\bnor\b", re.IGNORECASE), "or"),
+]
+
+
+def denegate(text: str) -> str:
+    """The sentence with its negations removed: "you don't need negatives" -> "you do need negatives".
+
+    Comparing a negated sentence with its de-negated twin tells whether the negation flips a
+    rubric point (the twin is closer to it) or is part of how the point is said (it is not).
+    """
+    result = text.replace("’", "'")
+    for pattern, replacement in _DENEGATIONS:
+        result = pattern.sub(replacement, result)
+    return re.sub(r"\s{2,}", " ", result).strip()
+
+
 def is_negated(text: str) -> bool:
     """Whether a sentence contains a negation cue (ignoring "not only" and the like)."""
     cleaned = _NOT_A_NEGATION.sub(" ", text)

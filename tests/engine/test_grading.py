@@ -123,3 +123,37 @@ def test_rubric_embeddings_are_cached_on_disk(fake_encoder, tmp_path):
 def test_calibration_must_match_encoder(fake_encoder):
     with pytest.raises(ValueError, match="calibration is for"):
         Grader(fake_encoder, Calibration("other-model", 1.0, 0.0, (1, 2, 3, 4)))
+
+
+def test_margin_keeps_a_sentence_about_one_point_from_earning_another(fake_encoder):
+    # Covered only when a sentence is clearly closer to this point than to the other one.
+    calibration = Calibration(
+        fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5), coverage_weights=(-2.0, 0.0, 20.0, 0.0)
+    )
+    result = Grader(fake_encoder, calibration).grade(QUESTION, "the model memorizes noise in the training data")
+    by_id = {p.point_id: p for p in result.points}
+    assert by_id["noise"].covered and by_id["noise"].margin > 0.1
+    assert not by_id["gap"].covered and by_id["gap"].margin < 0
+
+
+def test_term_overlap_is_reported_for_the_evidence(grader):
+    result = grader.grade(QUESTION, "The model memorizes noise in the training data.")
+    noise = next(p for p in result.points if p.point_id == "noise")
+    assert noise.term_overlap == 1.0
+
+
+def test_negation_that_is_part_of_the_point_still_earns_it(fake_encoder):
+    question = QUESTION.model_copy(
+        update={
+            "points": [
+                QUESTION.points[0].model_copy(
+                    update={"references": ["the model does not generalize", "it does not generalize to new data"]}
+                ),
+                QUESTION.points[1],
+            ]
+        }
+    )
+    calibration = Calibration(fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5))
+    result = Grader(fake_encoder, calibration).grade(question, "The model does not generalize.")
+    assert result.points[0].covered
+    assert not result.misconceptions

@@ -36,3 +36,20 @@ def test_non_answers_and_truncation():
     assert not is_non_answer("Overfitting is memorizing noise.")
     text, cut = truncate("word " * 1300, max_words=1200)
     assert cut and len(text.split()) == 1200
+
+
+def test_denegate_removes_negation_only():
+    from grader.engine.text import denegate
+
+    assert denegate("You don't need negatives") == "You do need negatives"
+    assert denegate("There is no need to split by time") == "There is need to split by time"
+    assert denegate("It can't overfit") == "It can overfit"
+    assert denegate("Clicked impressions are positives") == "Clicked impressions are positives"
+
+
+def test_key_terms_stem_and_drop_function_words():
+    from grader.engine.text import key_terms, term_recall
+
+    terms = key_terms("The impressions were clicked by users")
+    assert terms == {"impression", "click", "user"}
+    assert term_recall(key_terms("clicked impressions"), terms) == 2 / 3
