@@ -20,7 +20,7 @@ start: $(STAMP)
 	$(BIN)/mockint start --company pinterest
 
 test: $(STAMP)
-	$(BIN)/ruff check grader tests benchmarks scripts
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 

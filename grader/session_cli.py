@@ -107,7 +107,8 @@ def history(as_json: bool, limit: int | None) -> None:
                 **session.to_dict(),
                 "answers": len(store.answers(session.id)),
                 "overall_grade": report.overall_grade if report else None,
-                "hire_signal": report.hire_signal if report else None,
+                # A hire signal on a session cut short would rest on a few answers: give it only at the end.
+                "hire_signal": report.hire_signal if report and session.finished_at else None,
             })
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -139,7 +140,7 @@ def history(as_json: bool, limit: int | None) -> None:
     for row in rows:
         grade = "—" if row["overall_grade"] is None else f"{row['overall_grade']:.1f}"
         if row["overall_grade"] is not None:
-            grade += f" {row['hire_signal']}"
+            grade += f" {row['hire_signal']}" if row["hire_signal"] else f" so far, {row['answers']} answered"
         rounds = str(len(row["round_ids"])) if narrow else "\n".join(row["round_ids"])
         date = _local_time(row["started_at"])
         status = {"in-progress": "open", "finished": "done"}.get(row["status"], row["status"]) if narrow \

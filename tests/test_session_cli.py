@@ -76,7 +76,8 @@ def test_history_json_lists_sessions_newest_first_with_grades(cli):
     assert rows[1]["status"] == "finished" and rows[1]["mode"] == "interview"
     assert rows[1]["round_ids"] == ["screen", "design"] and rows[1]["answers"] == 2
     assert rows[0]["status"] == "in-progress" and rows[0]["mode"] == "practice"
-    assert rows[0]["hire_signal"] == "no hire"  # Q1 ungraded, the other two answered with nothing covered
+    assert rows[1]["hire_signal"] == "no hire"
+    assert rows[0]["hire_signal"] is None  # no hire signal for a session cut short
 
 
 def test_history_table(cli):
