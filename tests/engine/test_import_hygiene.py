@@ -29,4 +29,4 @@ def test_import_linter_contract_holds():
     lint_imports = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint_imports)], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 kept, 0 broken" in result.stdout
+    assert " 0 broken" in result.stdout
