@@ -1,0 +1,94 @@
+"""Graded-answer datasets for evaluation: a user's JSONL file or the project's transcripts.
+
+A dataset file has one JSON object per line with ``id``, ``question_id``, ``answer``, ``grade``
+(the human grade, 0-4) and optionally ``category``, ``covers`` and ``split`` -- the transcripts'
+format, so the lead's reader (``grader.engine.transcripts``) parses both. This module adds what an
+evaluation needs on top: a missing file and an unknown question id are reported with file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.engine.loader import LoadedPack, UnknownNameError, find_question
+from grader.engine.rubric import Question
+from grader.engine.transcripts import LabelledAnswer, Split, TranscriptError, read_labelled, read_transcripts
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be evaluated; the message is one line naming the file (and line)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Graded answers, each resolved to its question and pack."""
+
+    name: str
+    rows: list[LabelledAnswer]
+    questions: dict[str, Question]
+    packs: dict[str, LoadedPack]
+    """Question id -> the pack holding it (for its calibration)."""
+
+    @property
+    def has_point_labels(self) -> bool:
+        return any(row.covers for row in self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _resolve(name: str, rows: list[LabelledAnswer], packs: list[LoadedPack]) -> Dataset:
+    questions: dict[str, Question] = {}
+    owners: dict[str, LoadedPack] = {}
+    for row in rows:
+        if row.question_id in questions:
+            continue
+        try:
+            pack, question = find_question(row.question_id, packs)
+        except UnknownNameError as exc:
+            raise DatasetError(f"{row.source or name}: {exc}") from None
+        questions[question.id] = question
+        owners[question.id] = pack
+    return Dataset(name=name, rows=rows, questions=questions, packs=owners)
+
+
+def read_dataset(path: Path, packs: list[LoadedPack]) -> Dataset:
+    """Read a ``--dataset`` JSONL file; every problem raises DatasetError naming file and line."""
+    if not path.exists():
+        raise DatasetError(f"{path}: no such file")
+    if not path.is_file():
+        raise DatasetError(f"{path}: not a file")
+    try:
+        rows = read_labelled(path)
+    except TranscriptError as exc:
+        raise DatasetError(str(exc)) from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read file: {exc.strerror}") from None
+    if not rows:
+        raise DatasetError(f"{path}: no graded answers in the file")
+    seen: dict[str, str] = {}
+    for row in rows:
+        if row.id in seen:
+            raise DatasetError(f"{row.source}: duplicate id {row.id!r} (first at {seen[row.id]})")
+        seen[row.id] = row.source
+    return _resolve(str(path), rows, packs)
+
+
+def transcripts_dataset(
+    packs: list[LoadedPack], split: Split | None = "dev", transcripts_dir: Path | None = None
+) -> Dataset:
+    """The project's human-graded transcripts of every given pack, one split (dev by default).
+
+    Rows whose question is not (yet) in a pack are skipped rather than failing the whole run:
+    transcripts and rubrics are authored separately.
+    """
+    rows: list[LabelledAnswer] = []
+    for pack in packs:
+        try:
+            found = read_transcripts(pack.company, split, transcripts_dir)
+        except TranscriptError as exc:
+            raise DatasetError(str(exc)) from None
+        rows.extend(row for row in found if row.question_id in pack.questions)
+    label = f"transcripts ({split or 'all'} split)"
+    return _resolve(label, rows, packs)

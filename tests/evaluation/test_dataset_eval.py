@@ -1,0 +1,108 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.engine.loader import load_company
+from grader.evaluation.baselines import GradeMapper, KeywordOverlapBaseline, TfidfCosineBaseline, content_words
+from grader.evaluation.cli import eval_command
+from tests.evaluation.conftest import PARTIAL, QUESTION_ID, STRONG, WEAK
+
+
+def run(project: Path, *args: str):
+    return CliRunner().invoke(eval_command, [*args, "--transcripts", str(project / "transcripts")])
+
+
+def write(path: Path, lines: list[str] | bytes) -> Path:
+    if isinstance(lines, bytes):
+        path.write_bytes(lines)
+    else:
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def row(**fields) -> str:
+    base = {"id": "a", "question_id": QUESTION_ID, "answer": STRONG, "grade": 4}
+    base.update(fields)
+    return json.dumps(base)
+
+
+def test_default_evaluates_the_dev_split_beside_baselines(project):
+    result = run(project, "--json", "--bootstrap", "50")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 8
+    assert report["metrics"]["primary_metric"] == "qwk"
+    assert set(report["systems"]) == {"mockint", "tfidf", "embedding", "keywords"}
+    assert all(p["id"].startswith("dev-") for p in report["predictions"])
+    assert {"id", "grade", "score"} <= set(report["predictions"][0])
+    assert "ci95" in report["metrics"] and len(report["metrics"]["ci95"]["qwk"]) == 2
+    assert f"{QUESTION_ID}#fits-noise" in report["per_point"]
+    assert sum(map(sum, report["confusion_matrix"]["mockint"])) == 8
+
+
+def test_dataset_file_is_graded_row_by_row(project, tmp_path):
+    path = write(tmp_path / "d.jsonl", [row(id="s"), row(id="n", answer="I don't know", grade=0, category="empty")])
+    result = run(project, "--dataset", str(path), "--json", "--no-baselines", "--bootstrap", "0")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    grades = {p["id"]: p["grade"] for p in report["predictions"]}
+    assert grades["n"] == 0
+    assert grades["s"] >= 3
+    assert set(report["per_category"]) == {"unspecified", "empty"}
+
+
+def test_terminal_output_shows_mockint_beside_baselines(project):
+    result = run(project, "--bootstrap", "20")
+    assert result.exit_code == 0, result.output
+    for word in ("QWK", "mockint", "tfidf", "keywords", "Per question", "Confusion"):
+        assert word in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ([row(), "{not json"], ":2: invalid JSON"),
+        (b"\xff\xfe\x00bad", "not valid UTF-8"),
+        ([row(question_id="acme.screen.overfit")], ":1: unknown question id 'acme.screen.overfit' (did you mean"),
+        ([row(grade=5)], ":1: field 'grade' must be an integer 0-4"),
+        ([row(), row()], ":2: duplicate id"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(project, tmp_path, content, expected):
+    path = write(tmp_path / "bad.jsonl", content)
+    result = run(project, "--dataset", str(path))
+    assert result.exit_code == 2
+    assert expected in result.output
+    assert str(path) in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_missing_file(project, tmp_path):
+    result = run(project, "--dataset", str(tmp_path / "nope.jsonl"))
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: {tmp_path / 'nope.jsonl'}: no such file"
+
+
+def test_missing_calibration_is_one_line(project, tmp_path):
+    (project / "rubrics" / "acme" / "calibration.json").unlink()
+    result = run(project, "--no-baselines")
+    assert result.exit_code == 2
+    assert "no calibration for model 'fake-hashing'" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_baselines_rank_and_map_monotonically(project):
+    question = load_company("acme").questions[QUESTION_ID]
+    items = [(question, STRONG), (question, PARTIAL), (question, WEAK)]
+    for baseline in (TfidfCosineBaseline([question]), KeywordOverlapBaseline()):
+        scores = baseline.score_many(items)
+        assert scores[0] > scores[2] and scores[1] > scores[2]
+    mapper = GradeMapper().fit([0.0, 0.2, 0.5, 0.9], [0, 1, 2, 4])
+    assert list(mapper.predict([-1.0, 0.2, 2.0])) == [0, 1, 4]
+
+
+def test_content_words_drop_stop_words_and_stem():
+    assert content_words("The labels are clicked impressions") == {"label", "click", "impression"}

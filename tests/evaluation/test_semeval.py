@@ -1,0 +1,141 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from grader.evaluation import semeval
+from grader.evaluation.cli import eval_command
+from tests.fakes import HashingEncoder
+
+QUESTIONS = {
+    "q1": ("What happens when the switch is open?", ["The bulb is not lit because the circuit is open."]),
+    "q2": ("Why does the nail rust?", ["Oxygen and water react with the iron in the nail."]),
+    "q3": ("What makes the mineral harder?", ["Nothing scratches it so it is the hardest mineral."]),
+    "q4": ("How does sound travel?", ["Sound travels as vibrations through the air to the ear."]),
+}
+
+
+def _rows(corpus: str, split: str, qids: list[str], n: int) -> list[dict]:
+    rows = []
+    rng = np.random.default_rng(len(split) + len(corpus))
+    for qid in qids:
+        question, refs = QUESTIONS[qid]
+        for i in range(n):
+            kind = rng.integers(0, 3)
+            answer, label = [
+                (refs[0], "correct"),
+                (f"I think it is about {question.split()[2]} maybe", "incorrect"),
+                (refs[0].replace(" is ", " is not ").replace(" are ", " are not "), "contradictory"),
+            ][kind]
+            rows.append(
+                {
+                    "corpus": corpus,
+                    "split": split,
+                    "question_id": f"{qid}-{split if 'unseen-q' in split else ''}",
+                    "module": "m",
+                    "question": question,
+                    "reference_answers": refs,
+                    "reference_answer_categories": ["BEST"],
+                    "student_answer_id": f"{corpus}-{split}-{qid}-{i}",
+                    "student_answer": f"{answer} ({i})",
+                    "label_5way": None,
+                    "label_3way": label,
+                    "label_2way": "correct" if label == "correct" else "incorrect",
+                }
+            )
+    return rows
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    for corpus, splits in semeval.CORPORA.items():
+        folder = tmp_path / "data" / corpus
+        folder.mkdir(parents=True)
+        layout = {"train": (["q1", "q2", "q3"], 12)}
+        for split in splits:
+            layout[split] = (["q4"], 6) if "unseen-q" in split or "domains" in split else (["q1", "q2"], 4)
+        for split, (qids, n) in layout.items():
+            lines = [json.dumps(r) for r in _rows(corpus, split, qids, n)]
+            (folder / f"{split}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path / "data"
+
+
+def test_benchmark_reports_every_split_and_granularity(data_dir):
+    report = semeval.run_benchmark(data_dir, HashingEncoder(), folds=2)
+    got = {(r["corpus"], r["split"], r["ways"]) for r in report["results"]}
+    expected = {(c, s, w) for c, splits in semeval.CORPORA.items() for s in splits for w in (2, 3)}
+    assert got == expected
+    for row in report["results"]:
+        assert {"weighted_f1", "macro_f1", "accuracy", "n"} <= set(row)
+        assert 0.0 <= row["weighted_f1"] <= 1.0
+    assert {b["system"] for b in report["baselines"]} >= {"tf-idf cosine", "embedding cosine", "keyword overlap"}
+
+
+def test_unseen_answers_use_train_neighbours_and_unseen_questions_do_not(data_dir):
+    report = semeval.run_benchmark(data_dir, HashingEncoder(), corpora=["beetle"], ways_list=[2], folds=2)
+    share = {r["split"]: r["share_with_train_answers"] for r in report["results"]}
+    assert share["test-unseen-answers"] == 1.0
+    assert share["test-unseen-questions"] == 0.0
+
+
+def test_knn_features_never_see_the_answer_itself():
+    rows = semeval.read_split  # noqa: F841 - documents where rows come from
+    enc = HashingEncoder()
+    answers = [
+        semeval.StudentAnswer("beetle", "train", "q", "Q?", ("ref one",), f"a{i}", text, label, label)
+        for i, (text, label) in enumerate([("same text", "correct"), ("same text", "incorrect"), ("other", "correct")])
+    ]
+    encoded = semeval.encode_rows(enc, answers)
+    features = semeval.build_features(answers, encoded, np.zeros(len(answers)))
+    loo = semeval.knn_features(features, features, 2, leave_one_out=True)
+    # a0's identical twin a1 is incorrect: with itself excluded, its best correct neighbour is "other".
+    assert loo[0, 2] == pytest.approx(1.0, abs=1e-5)  # best incorrect: the twin
+    assert loo[0, 1] < 0.99  # best correct is not itself
+
+
+def test_fitted_models_are_cached(data_dir, tmp_path):
+    cache = tmp_path / "cache"
+    first = semeval.run_benchmark(
+        data_dir, HashingEncoder(), corpora=["beetle"], ways_list=[2], folds=2, cache_dir=cache
+    )
+    assert list(cache.glob("semeval-models-*.pkl"))
+    second = semeval.run_benchmark(
+        data_dir, HashingEncoder(), corpora=["beetle"], ways_list=[2], folds=2, cache_dir=cache
+    )
+    assert first["results"] == second["results"]
+
+
+def test_bar_failures_names_the_split():
+    report = {"results": [{"corpus": "beetle", "split": "test-unseen-questions", "ways": 2, "weighted_f1": 0.5}]}
+    assert semeval.bar_failures(report) == ["beetle unseen questions: 0.500 < 0.76"]
+
+
+def test_reference_question_is_a_one_point_rubric():
+    row = semeval.StudentAnswer("sciEntsBank", "train", "EM_16b", "Why?", ("Because.",), "x", "y", "correct", "correct")
+    question = semeval.reference_question(row)
+    assert len(question.points) == 1 and question.points[0].references == ["Because.", "Because."]
+    assert question.id == "semeval.scientsbank.em-16b"
+
+
+def test_cli_needs_data_and_names_missing_files(project, data_dir):
+    runner = CliRunner()
+    result = runner.invoke(eval_command, ["--benchmark", "semeval2013"])
+    assert result.exit_code == 2 and "needs --data" in result.output
+    (data_dir / "beetle" / "train.jsonl").unlink()
+    result = runner.invoke(eval_command, ["--benchmark", "semeval2013", "--data", str(data_dir)])
+    assert result.exit_code == 2
+    assert "beetle/train.jsonl: no such file" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_cli_json_shape(project, data_dir, tmp_path):
+    result = CliRunner().invoke(
+        eval_command,
+        ["--benchmark", "semeval2013", "--data", str(data_dir), "--json", "--cache-dir", str(tmp_path / "c")],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    row = payload["results"][0]
+    assert set(row) >= {"corpus", "split", "ways", "weighted_f1", "macro_f1", "accuracy", "n"}
