@@ -42,6 +42,10 @@ class Calibration:
     """Similarity subtracted when a sentence and a reference differ in negation."""
     echo_threshold: float = 0.8
     """Similarity to the question itself above which a sentence only restates the question."""
+    word_order: list[list[float]] | None = None
+    """Word-class transition log-likelihood ratios fitted on the pack's authored English."""
+    word_order_threshold: float = -0.02
+    """An answer of WORD_ORDER_MIN_WORDS or more scoring below this does not read as sentences."""
     fitted_on: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
 
@@ -114,7 +118,13 @@ def write_calibration(path: Path, calibration: Calibration) -> None:
 
 
 def calibration_for(path: Path, model_id: str) -> Calibration:
-    calibrations = read_calibrations(path)
+    try:
+        calibrations = read_calibrations(path)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CalibrationMissingError(
+            f"{path}: calibration file is from another version of mockint ({exc}); "
+            "refit it with: mockint calibrate --company <company>"
+        ) from None
     if model_id not in calibrations:
         known = ", ".join(calibrations) or "none"
         raise CalibrationMissingError(

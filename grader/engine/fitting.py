@@ -1,6 +1,7 @@
 """Fit a pack's calibration on its labelled transcripts (calibration split only).
 
-Four small fits, each with few parameters so they transfer to answers the project never saw:
+Four small fits, each with few parameters so they transfer to answers the project never saw,
+after a word-order model (word-class bigrams) is counted from the pack's own authored English:
 1. misconception threshold: the similarity that best separates stated misconceptions (F1);
 2. point coverage: a logistic regression from the best sentence's similarity to the point, its
    margin over the question's other points and its key-term overlap, to whether the human grader
@@ -27,6 +28,7 @@ from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
 from grader.engine.rubric import Question
+from grader.engine.text import fit_word_order
 from grader.engine.transcripts import LabelledAnswer
 
 PROVISIONAL = {"coverage_slope": 12.0, "coverage_intercept": -6.6, "grade_cutpoints": (12.5, 37.5, 62.5, 87.5)}
@@ -70,7 +72,11 @@ def fit_calibration(
     if len(rows) < 20:
         raise ValueError(f"need at least 20 graded answers to calibrate, got {len(rows)}")
     memo = _MemoEncoder(encoder)
-    calibration = Calibration(model_id=encoder.model_id, **PROVISIONAL)  # type: ignore[arg-type]
+    calibration = Calibration(
+        model_id=encoder.model_id,
+        word_order=fit_word_order(_authored_texts(questions.values())),
+        **PROVISIONAL,  # type: ignore[arg-type]
+    )
     items = [(questions[a.question_id], a.answer) for a in rows]
 
     def grade_all(cal: Calibration) -> list:
@@ -138,6 +144,16 @@ def fit_calibration(
             "calibration_split_misconception_f1": round(best_f1, 4),
         },
     )
+
+
+def _authored_texts(questions) -> list[str]:  # type: ignore[no-untyped-def]
+    """The pack's own English: references, model answers and worked examples."""
+    texts = []
+    for question in questions:
+        texts.append(question.model_answer)
+        texts.extend(ref for point in question.points for ref in point.references)
+        texts.extend(example.answer for example in question.examples)
+    return texts
 
 
 def _fit_cutpoints(scores: np.ndarray, human: np.ndarray) -> tuple[float, float, float, float]:

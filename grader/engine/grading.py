@@ -31,12 +31,18 @@ from grader.engine.text import (
     split_sentences,
     term_recall,
     truncate,
+    word_order_score,
     words,
 )
 
 NO_ANSWER = "no answer"
 RELEVANCE_FLOOR = 0.4
 """A sentence this close to some point's references addresses the question."""
+WORD_ORDER_MIN_WORDS = 40
+"""Below this length the word-order score is too noisy to judge an answer by."""
+MIN_COVER_SIMILARITY = 0.35
+"""No point is covered by a sentence this far from it in meaning, whatever its terms and margin."""
+MAX_GRADE_WITH_WRONG_CLAIM = 3
 NEGATION_MARGIN = 0.06
 """A negated sentence earns a point only if it is this much closer to it than its de-negated twin."""
 TOP_K = 2
@@ -48,6 +54,7 @@ EVIDENCE_FLOOR = 0.3
 @dataclass(frozen=True)
 class _RubricVectors:
     prompt: np.ndarray
+    """The question and, for a multi-sentence question, each of its sentences (one row each)."""
     references: np.ndarray
     reference_point: np.ndarray
     misconceptions: np.ndarray
@@ -150,14 +157,15 @@ class Grader:
         references = [(i, ref) for i, point in enumerate(question.points) for ref in point.references]
         misconceptions = [(i, m) for i, point in enumerate(question.points) for m in point.misconceptions]
         phrasings = [(n, phrase) for n, (_, m) in enumerate(misconceptions) for phrase in m.phrasings]
-        texts = [question.prompt, *(ref for _, ref in references), *(phrase for _, phrase in phrasings)]
+        prompts = _prompt_texts(question)
+        texts = [*prompts, *(ref for _, ref in references), *(phrase for _, phrase in phrasings)]
         vectors = self._rubric_encoder.encode(texts)
-        n_refs = len(references)
+        n_refs, n_prompts = len(references), len(prompts)
         dim = vectors.shape[1]
-        vectors_mis = vectors[1 + n_refs :] if phrasings else np.zeros((0, dim), dtype=np.float32)
+        vectors_mis = vectors[n_prompts + n_refs :] if phrasings else np.zeros((0, dim), dtype=np.float32)
         rubric = _RubricVectors(
-            prompt=vectors[0],
-            references=vectors[1 : 1 + n_refs],
+            prompt=vectors[:n_prompts],
+            references=vectors[n_prompts : n_prompts + n_refs],
             reference_point=np.array([i for i, _ in references], dtype=int),
             misconceptions=vectors_mis,
             misconception_point=np.array([n for n, _ in phrasings], dtype=int),
@@ -173,9 +181,12 @@ class Grader:
         whole: set[str],
     ) -> _Sentences:
         shapes = [sentence_shape(s) for s in sentences]
-        echo = vectors @ rubric.prompt >= self.calibration.echo_threshold
+        # Compared with each sentence of the question, so copying back part of a long prompt is caught.
+        echo = (vectors @ rubric.prompt.T).max(axis=1) >= self.calibration.echo_threshold
         keyword_list = np.array([shape.is_keyword_list for shape in shapes], dtype=bool)
         garbled = np.array([shape.is_garbled for shape in shapes], dtype=bool)
+        if self._reads_as_shuffled([s for s in sentences if s in whole]):
+            garbled[:] = True
         return _Sentences(
             texts=sentences,
             vectors=vectors,
@@ -215,6 +226,14 @@ class Grader:
             point_sim[:, p] = top - self.calibration.negation_penalty * (contradicts | unclear)
             contradiction[:, p] = contradicts
         return point_sim, point_raw, contradiction
+
+    def _reads_as_shuffled(self, sentences: list[str]) -> bool:
+        """Whether a long answer's word order is no better than chance (shuffled words)."""
+        transitions = self.calibration.word_order
+        text = " ".join(sentences)
+        if transitions is None or len(words(text)) < WORD_ORDER_MIN_WORDS:
+            return False
+        return word_order_score(text, transitions) < self.calibration.word_order_threshold
 
     @staticmethod
     def _margins(point_sim: np.ndarray) -> np.ndarray:
@@ -293,6 +312,7 @@ class Grader:
         for p, point in enumerate(question.points):
             usable = sents.eligible & ~blocked[:, p]
             chances = cal.coverage_probabilities(point_sim[:, p], margin[:, p], overlap[:, p])
+            chances = np.where(point_sim[:, p] >= MIN_COVER_SIMILARITY, chances, 0.0)
             best = int(np.argmax(np.where(usable, chances, -np.inf)))
             similarity = float(point_sim[best, p]) if usable.any() else 0.0
             probability = float(chances[best]) if usable.any() else 0.0
@@ -341,10 +361,16 @@ class Grader:
         relevant_words = self._relevant_words(sents, point_raw, contradiction | blocked)
         n_misconceptions = len({(m.point_id, m.misconception_id) for m in found})
         score = cal.score_for(coverage, relevant_words, n_misconceptions)
+        grade = cal.grade_for(score)
+        if found and grade > MAX_GRADE_WITH_WRONG_CLAIM:
+            # However complete the rest, an interviewer does not call an answer excellent if it also
+            # states something wrong.
+            grade = MAX_GRADE_WITH_WRONG_CLAIM
+            notices.append("A wrong claim in your answer caps its grade at 3.")
         notices = [*notices, *self._answer_notices(sents)]
         return GradeResult(
             question_id=question.id,
-            grade=cal.grade_for(score),
+            grade=grade,
             score=score,
             points=points,
             coverage=round(coverage, 4),
@@ -445,8 +471,15 @@ class Grader:
         )
 
 
+def _prompt_texts(question: Question) -> list[str]:
+    sentences = split_sentences(question.prompt)
+    if len(sentences) < 2:
+        return [question.prompt]
+    return [question.prompt, *(s for s in sentences if s != question.prompt)]
+
+
 def _rubric_texts(question: Question) -> list[str]:
-    texts = [question.prompt]
+    texts = _prompt_texts(question)
     for point in question.points:
         texts.extend(point.references)
         for misconception in point.misconceptions:

@@ -53,3 +53,23 @@ def test_key_terms_stem_and_drop_function_words():
     terms = key_terms("The impressions were clicked by users")
     assert terms == {"impression", "click", "user"}
     assert term_recall(key_terms("clicked impressions"), terms) == 2 / 3
+
+
+def test_word_order_tells_english_from_shuffled_words():
+    import random
+
+    from grader.engine.text import fit_word_order, word_order_score
+
+    english = [
+        "The model memorizes the noise in the training data and fails on new data.",
+        "A held-out validation set shows the gap between training and test error.",
+        "It is a sign of high variance, which regularization and more data can reduce.",
+        "We can stop training early when the validation loss starts to rise.",
+    ]
+    transitions = fit_word_order(english)
+    sentence = "In practice the gap between the training error and the validation error is how you see it."
+    tokens = sentence.rstrip(".").split()
+    random.Random(1).shuffle(tokens)
+    shuffled = word_order_score(" ".join(tokens), transitions)
+    assert shuffled < 0
+    assert word_order_score(sentence, transitions) > shuffled + 0.1
