@@ -75,6 +75,8 @@ class _Sentences:
     keyword_list: np.ndarray
     garbled: np.ndarray
     is_sentence: np.ndarray
+    readable: np.ndarray
+    """Reads as a sentence (not a list, not shuffled); may still echo the question."""
     """True for whole sentences, False for clauses split out of long ones."""
 
 
@@ -193,6 +195,7 @@ class Grader:
             negated=np.array([is_negated(s) for s in sentences], dtype=bool),
             denegated_vectors=denegated,
             eligible=~(keyword_list | garbled | echo),
+            readable=~(keyword_list | garbled),
             keyword_list=keyword_list,
             garbled=garbled,
             is_sentence=np.array([s in whole for s in sentences], dtype=bool),
@@ -289,10 +292,13 @@ class Grader:
         for n, (p, misconception) in enumerate(rubric.misconception_refs):
             sim = mis_sim[:, rubric.misconception_point == n].max(axis=1)
             closer_than_point = sim > point_sim[:, p] + cal.misconception_margin
-            stated = sents.eligible & (sim >= cal.misconception_threshold) & closer_than_point
+            # Echoing the question's words does not excuse a wrong claim, so readability is enough here.
+            stated = sents.readable & (sim >= cal.misconception_threshold) & closer_than_point
             if stated.any():
-                # An interviewer credits nothing in a wrong statement, whichever point it touches.
-                blocked[stated, :] = True
+                # An interviewer credits nothing in a wrong statement, whichever point it touches, and
+                # nothing in the rest of the sentence it sits in.
+                wrong = {sentences[i] for i in np.flatnonzero(stated)}
+                blocked[[s in wrong for s in sentences], :] = True
                 best = int(np.argmax(np.where(stated, sim, -np.inf)))
                 found.append(
                     MisconceptionResult(

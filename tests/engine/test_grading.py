@@ -157,3 +157,15 @@ def test_negation_that_is_part_of_the_point_still_earns_it(fake_encoder):
     result = Grader(fake_encoder, calibration).grade(question, "The model does not generalize.")
     assert result.points[0].covered
     assert not result.misconceptions
+
+
+def test_a_wrong_claim_voids_its_whole_sentence(grader):
+    sentence = (
+        "Honestly I think overfitting happens when the model is too simple and underpowered, "
+        "because low training error but high validation error is what you see then."
+    )
+    result = grader.grade(QUESTION, sentence)
+    assert [m.misconception_id for m in result.misconceptions] == ["too-simple"]
+    assert not result.covered  # the clause about the gap sits in the wrong sentence and earns nothing
+    alone = grader.grade(QUESTION, "Low training error but high validation error is what you see then.")
+    assert any(p.point_id == "gap" for p in alone.covered)
