@@ -148,7 +148,8 @@ def print_breakdown(console: Console, question: Question, result: GradeResult) -
     console.print(f"[bold]{escape(question.id)}[/]  {escape(question.prompt)}")
     console.print(
         f"[bold]Grade {result.grade}/4 ({result.label})[/]   score {result.score}/100   "
-        f"rubric covered {round(100 * result.coverage)}%   relevant words {result.relevant_words}   "
+        f"rubric coverage {round(100 * result.coverage)}% (points weighted by probability)   "
+        f"relevant words {result.relevant_words}   "
         f"misconceptions {len(result.misconceptions)}"
     )
     for notice in result.notices:
@@ -161,7 +162,10 @@ def print_breakdown(console: Console, question: Question, result: GradeResult) -
     if result.missed:
         console.print("\n[red bold]Missed[/]")
         for point in result.missed:
-            console.print(f"  [red]✗[/] {escape(point.title)} (weight {point.weight:g}): {escape(point.reason)}")
+            console.print(
+                f"  [red]✗[/] {escape(point.title)} (weight {point.weight:g}, {point.probability:.0%} likely): "
+                f"{escape(point.reason)}"
+            )
             console.print(f"      {escape(point.feedback)}")
     if result.misconceptions:
         console.print("\n[magenta bold]Misconceptions[/]")

@@ -43,6 +43,7 @@ WORD_ORDER_MIN_WORDS = 40
 MIN_COVER_SIMILARITY = 0.35
 """No point is covered by a sentence this far from it in meaning, whatever its terms and margin."""
 MAX_GRADE_WITH_WRONG_CLAIM = 3
+MAX_GRADE_WITHOUT_A_POINT = 1
 NEGATION_MARGIN = 0.06
 """A negated sentence earns a point only if it is this much closer to it than its de-negated twin."""
 TOP_K = 2
@@ -203,7 +204,7 @@ class Grader:
 
     def _point_similarities(
         self, sents: _Sentences, rubric: _RubricVectors, n_points: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Sentence x point similarity: the mean of the sentence's TOP_K closest references of the point.
 
         Averaging the closest few references rewards a sentence that says what several phrasings of
@@ -215,6 +216,7 @@ class Grader:
         point_sim = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         point_raw = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         contradiction = np.zeros((len(sents.texts), n_points), dtype=bool)
+        negation_unclear = np.zeros((len(sents.texts), n_points), dtype=bool)
         for p in range(n_points):
             columns = np.flatnonzero(rubric.reference_point == p)
             block = raw[:, columns]
@@ -228,7 +230,8 @@ class Grader:
             point_raw[:, p] = np.where(contradicts, top_flipped, top)
             point_sim[:, p] = top - self.calibration.negation_penalty * (contradicts | unclear)
             contradiction[:, p] = contradicts
-        return point_sim, point_raw, contradiction
+            negation_unclear[:, p] = unclear
+        return point_sim, point_raw, contradiction, negation_unclear
 
     def _reads_as_shuffled(self, sentences: list[str]) -> bool:
         """Whether a long answer's word order is no better than chance (shuffled words)."""
@@ -283,7 +286,11 @@ class Grader:
         sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
         n_points = len(question.points)
 
-        point_sim, point_raw, contradiction = self._point_similarities(sents, rubric, n_points)
+        point_sim, point_raw, contradiction, negation_unclear = self._point_similarities(sents, rubric, n_points)
+        # A clause answers for its sentence's negation too: "It is not true that L1 gives zeros, so it
+        # produces sparse models" must not earn the sparsity point through its second clause.
+        parent = np.array([sents.texts.index(sentence) for sentence in sentences])
+        negation_blocks = contradiction | negation_unclear | contradiction[parent]
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)
@@ -316,7 +323,8 @@ class Grader:
         points: list[PointResult] = []
         weighted = 0.0
         for p, point in enumerate(question.points):
-            usable = sents.eligible & ~blocked[:, p]
+            # A negated sentence earns a point only when its negation is part of how the point is said.
+            usable = sents.eligible & ~blocked[:, p] & ~negation_blocks[:, p]
             chances = cal.coverage_probabilities(point_sim[:, p], margin[:, p], overlap[:, p])
             chances = np.where(point_sim[:, p] >= MIN_COVER_SIMILARITY, chances, 0.0)
             best = int(np.argmax(np.where(usable, chances, -np.inf)))
@@ -368,6 +376,10 @@ class Grader:
         n_misconceptions = len({(m.point_id, m.misconception_id) for m in found})
         score = cal.score_for(coverage, relevant_words, n_misconceptions)
         grade = cal.grade_for(score)
+        if not any(point.covered for point in points) and grade > MAX_GRADE_WITHOUT_A_POINT:
+            # Grade 2 means the core idea is there; with no rubric point covered it cannot be.
+            grade = MAX_GRADE_WITHOUT_A_POINT
+            notices.append("No rubric point was clearly covered, which caps the grade at 1.")
         if found and grade > MAX_GRADE_WITH_WRONG_CLAIM:
             # However complete the rest, an interviewer does not call an answer excellent if it also
             # states something wrong.

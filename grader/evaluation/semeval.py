@@ -3,8 +3,9 @@
 Reference-answer mode: a question's reference answers play the part of a rubric point's
 references. Each student answer becomes a feature vector (the engine's best-sentence similarity,
 negation mismatch and keyword-list shape, lexical overlap with the best reference, whole-answer
-cosine, length ratio, embedding interaction features, and -- for questions with graded training
-answers -- a vote of the most similar *training* answers). A classifier is fitted on the train
+cosine, length ratio, embedding interaction features, BERTScore-style token alignment with the
+same sentence model (see ``alignment``; IDF from train answers only), and -- for questions with
+graded training answers -- a vote of the most similar *training* answers). A classifier is fitted on the train
 split only, its hyperparameters chosen by cross-validation grouped by question on train; every
 test split is then predicted once and reported untouched.
 """
@@ -24,6 +25,7 @@ from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
 from grader.engine.rubric import Question, RubricPoint
 from grader.engine.text import is_negated, sentence_shape, split_sentences, words
+from grader.evaluation import alignment
 from grader.evaluation.baselines import STOP_WORDS, content_words
 from grader.evaluation.metrics import classification_scores
 
@@ -175,6 +177,8 @@ SCALAR_FEATURES = (
     "soft_new_recall",
     "reference_question_cosine",
 )
+ALIGNMENT_FEATURES = alignment.ALIGNMENT_FEATURES
+"""Appended to the scalar block after SCALAR_FEATURES (they need the train split's token IDF)."""
 KNN_FEATURES = ("knn_vote", "knn_max_correct", "knn_max_incorrect", "knn_max_contradictory", "knn_margin")
 
 
@@ -359,7 +363,7 @@ def scalar_features(row: StudentAnswer, enc: EncodedCorpus, engine_similarity: f
 class FeatureSet:
     rows: list[StudentAnswer]
     scalars: np.ndarray
-    """Per-answer scalar features, columns as SCALAR_FEATURES."""
+    """Per-answer scalar features, columns as SCALAR_FEATURES (then ALIGNMENT_FEATURES once added)."""
     answer_vectors: np.ndarray
     reference_vectors: np.ndarray
     """The best-matching reference's vector for each answer."""
@@ -579,7 +583,7 @@ def _fingerprint(*arrays: np.ndarray, extra: str = "") -> str:
     return digest.hexdigest()[:20]
 
 
-MODEL_CACHE_VERSION = "1"
+MODEL_CACHE_VERSION = "2"
 """Bump when features or candidates change, so cached fitted models are not reused."""
 
 
@@ -663,6 +667,47 @@ def _tfidf_scores(train: Sequence[StudentAnswer], splits: dict[str, list[Student
     return out
 
 
+def _alignment_texts(rows: Sequence[StudentAnswer]) -> list[str]:
+    return list(dict.fromkeys(t for row in rows for t in (row.answer, row.question, *row.references)))
+
+
+def embed_tokens(
+    embedder: alignment.TokenEmbedder,
+    rows: Sequence[StudentAnswer],
+    *,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 1024,
+) -> dict[str, alignment.TokenVectors]:
+    """Token vectors of every answer, question and reference answer, looked up by text."""
+    texts = _alignment_texts(rows)
+    out: dict[str, alignment.TokenVectors] = {}
+    for start in range(0, len(texts), batch):
+        chunk = texts[start : start + batch]
+        out.update(zip(chunk, embedder.embed(chunk), strict=True))
+        if progress:
+            progress(len(chunk))
+    return out
+
+
+def add_alignment_features(
+    features: dict[str, FeatureSet], tokens: dict[str, alignment.TokenVectors]
+) -> dict[str, FeatureSet]:
+    """Append ALIGNMENT_FEATURES to every split's scalars; the token IDF comes from TRAIN answers only."""
+    idf, default_idf = alignment.token_idf(tokens[row.answer] for row in features[TRAIN].rows)
+    for fs in features.values():
+        extra = np.array(
+            [
+                alignment.alignment_features(
+                    tokens[row.answer], [tokens[r] for r in row.references], tokens[row.question], idf, default_idf
+                )
+                for row in fs.rows
+            ],
+            dtype=float,
+        ).reshape(len(fs.rows), len(ALIGNMENT_FEATURES))
+        fs.scalars = np.hstack([fs.scalars, extra])
+    return features
+
+
 def _one_feature_classifier(x_train: np.ndarray, y_train: np.ndarray) -> Any:
     from sklearn.linear_model import LogisticRegression
 
@@ -679,8 +724,13 @@ def run_corpus(
     folds: int = 3,
     step: Callable[[str], None] | None = None,
     cache_dir: Path | None = None,
+    tokens: dict[str, alignment.TokenVectors] | None = None,
 ) -> dict[str, Any]:
-    """Fit on the corpus's train split (only) and score every test split, for each label granularity."""
+    """Fit on the corpus's train split (only) and score every test split, for each label granularity.
+
+    ``tokens`` holds the token vectors of every text (``embed_tokens``); without it they are made
+    here with the encoder's token embedder, uncached.
+    """
 
     def tick(what: str) -> None:
         if step:
@@ -689,6 +739,9 @@ def run_corpus(
     features: dict[str, FeatureSet] = {}
     for split, rows in splits.items():
         features[split] = build_features(rows, encoded, engine_similarities(encoder, rows))
+    if tokens is None:
+        tokens = embed_tokens(alignment.token_embedder_for(encoder), [r for rows in splits.values() for r in rows])
+    add_alignment_features(features, tokens)
     tick(f"{corpus}: features")
     train = features[TRAIN]
     tests = [split for split in splits if split != TRAIN]
@@ -763,6 +816,7 @@ def run_benchmark(
     data = {corpus: load_corpus(data_dir, corpus) for corpus in corpora}
     all_rows = [row for splits in data.values() for rows in splits.values() for row in rows]
     texts_total = len(list(dict.fromkeys([*_texts_for(all_rows), *word_texts(all_rows)])))
+    texts_total += len(_alignment_texts(all_rows))  # token vectors count as encoding too
     stages = len(corpora) * (1 + len(ways_list))
     done_texts = 0
 
@@ -775,6 +829,10 @@ def run_benchmark(
     encoded = encode_rows(encoder, all_rows, progress=on_encoded)
     if hasattr(encoder, "save"):
         encoder.save()
+    embedder = alignment.token_embedder_for(encoder, cache_dir)
+    tokens = embed_tokens(embedder, all_rows, progress=on_encoded)
+    if isinstance(embedder, alignment.CachedTokenEmbedder):
+        embedder.save()
     done_stages = 0
 
     def step(what: str) -> None:
@@ -790,7 +848,15 @@ def run_benchmark(
     with threadpool_limits(limits=1):
         for corpus in corpora:
             out = run_corpus(
-                corpus, data[corpus], encoder, encoded, ways_list=ways_list, folds=folds, step=step, cache_dir=cache_dir
+                corpus,
+                data[corpus],
+                encoder,
+                encoded,
+                ways_list=ways_list,
+                folds=folds,
+                step=step,
+                cache_dir=cache_dir,
+                tokens=tokens,
             )
             for key in report:
                 report[key].extend(out[key])

@@ -169,3 +169,23 @@ def test_a_wrong_claim_voids_its_whole_sentence(grader):
     assert not result.covered  # the clause about the gap sits in the wrong sentence and earns nothing
     alone = grader.grade(QUESTION, "Low training error but high validation error is what you see then.")
     assert any(p.point_id == "gap" for p in alone.covered)
+
+
+def test_an_answer_covering_no_point_is_capped_at_one(fake_encoder):
+    # A calibration whose score alone would say 3: the cap must still hold it at 1.
+    generous = Calibration(
+        fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5), score_weights=(3.0, 0.0, 0.0, 0.0)
+    )
+    result = Grader(fake_encoder, generous).grade(QUESTION, "Caching layers keep the hot data close to the core.")
+    assert not result.covered
+    assert result.score == 75 and result.grade == 1
+    assert any("caps the grade at 1" in n for n in result.notices)
+
+
+def test_negated_sentence_earns_nothing_through_its_clauses(grader):
+    answer = (
+        "It is not true that the model memorizes noise in the training data, "
+        "so it memorizes training noise and that is the whole story here."
+    )
+    result = grader.grade(QUESTION, answer)
+    assert not any(p.point_id == "noise" for p in result.covered)
