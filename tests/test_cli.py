@@ -145,3 +145,11 @@ def test_long_answer_is_graded_on_its_first_words_with_a_notice():
     result = run("grade", "-q", "pinterest.screen.overfitting", "--json", input="The model memorizes noise. " * 400)
     data = json.loads(result.stdout)
     assert any("first 1200 words" in notice for notice in data["notices"])
+
+
+@pytest.mark.real_model
+def test_negated_claim_earns_nothing_even_through_a_later_clause():
+    answer = "It is not true that the model learns the noise in its training data, so it basically memorizes the data."
+    data = json.loads(run("grade", "-q", "pinterest.screen.overfitting", "--json", input=answer).stdout)
+    assert not any(p["covered"] for p in data["points"] if p["point_id"] == "fits-noise")
+    assert data["grade"] <= 1

@@ -181,11 +181,3 @@ def test_an_answer_covering_no_point_is_capped_at_one(fake_encoder):
     assert result.score == 75 and result.grade == 1
     assert any("caps the grade at 1" in n for n in result.notices)
 
-
-def test_negated_sentence_earns_nothing_through_its_clauses(grader):
-    answer = (
-        "It is not true that the model memorizes noise in the training data, "
-        "so it memorizes training noise and that is the whole story here."
-    )
-    result = grader.grade(QUESTION, answer)
-    assert not any(p.point_id == "noise" for p in result.covered)
