@@ -111,6 +111,12 @@ class SentenceTransformerEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
     @property
+    def sentence_model(self):  # type: ignore[no-untyped-def]
+        """The loaded sentence-transformers model, for callers that need its token embeddings."""
+        self.load()
+        return self._model
+
+    @property
     def dimension(self) -> int:
         if self._model is None:
             self.load()

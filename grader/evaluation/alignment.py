@@ -207,8 +207,7 @@ def token_embedder_for(encoder: Any, cache_dir: Path | None = None) -> TokenEmbe
         inner = inner.encoder
     embedder: TokenEmbedder
     if isinstance(inner, SentenceTransformerEncoder):
-        inner.load()
-        embedder = TransformerTokenEmbedder(inner._model, f"{inner.model_id}#tokens")
+        embedder = TransformerTokenEmbedder(inner.sentence_model, f"{inner.model_id}#tokens")
     else:
         embedder = WordTokenEmbedder(encoder)
     return CachedTokenEmbedder(embedder, cache_dir) if cache_dir is not None else embedder
