@@ -47,6 +47,18 @@ def _stderr() -> Console:
     return Console(stderr=True)
 
 
+def _new_progress(console: Console) -> Progress:
+    """The one progress-bar layout every long evaluation run uses, on stderr and gone when done."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
 @contextlib.contextmanager
 def progress_bar(description: str, total: int, *, enabled: bool = True) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr (shown only on a terminal); yields an ``advance(n)`` callback."""
@@ -54,14 +66,7 @@ def progress_bar(description: str, total: int, *, enabled: bool = True) -> Itera
     if not enabled or not console.is_terminal:
         yield lambda n: None
         return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with _new_progress(console) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n: progress.advance(task, n)
 
@@ -233,14 +238,7 @@ def run_benchmark_eval(data_dir: Path, model: Path | None, cache: Path) -> dict[
     console = _stderr()
     if not console.is_terminal:
         return semeval.run_benchmark(data_dir, encoder, cache_dir=cache / "semeval")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with _new_progress(console) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
