@@ -22,7 +22,9 @@ def _word_set(text: str) -> frozenset[str]:
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 # Split after sentence punctuation, on line breaks, on semicolons, and before list bullets.
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*•-])|\n+|;\s+|\s+[-•*]\s+(?=\w)")
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*•-])|(?<=[a-z)][.!?])(?=[A-Z])|\n+|;\s+|\s+[-•*]\s+(?=\w)"
+)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 
 NEGATION_CUES = _word_set(

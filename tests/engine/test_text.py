@@ -4,6 +4,9 @@ from grader.engine.text import is_negated, is_non_answer, sentence_shape, split_
 def test_split_sentences_handles_bullets_and_semicolons():
     text = "First point here. Second one; third part\n- a bullet item\n2) numbered item"
     assert split_sentences(text) == ["First point here.", "Second one", "third part", "a bullet item", "numbered item"]
+    # A missing space after a full stop still ends the sentence, but "e.g." and "3.5" do not.
+    assert split_sentences("More data.Then add dropout.") == ["More data.", "Then add dropout."]
+    assert split_sentences("Use e.g. dropout at 0.5 rate.") == ["Use e.g. dropout at 0.5 rate."]
 
 
 def test_negation_ignores_not_only():
