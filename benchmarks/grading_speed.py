@@ -61,7 +61,7 @@ def main() -> None:
     from grader.engine.encoder import SentenceTransformerEncoder
     from grader.engine.grading import grader_for_pack
     from grader.engine.loader import find_question, load_all
-    from grader.engine.text import split_clauses, split_sentences
+    from grader.engine.text import denegate, is_negated, split_clauses, split_sentences
 
     loaded, question = find_question(QUESTION_ID, load_all())
     encoder = SentenceTransformerEncoder()
@@ -76,7 +76,9 @@ def main() -> None:
         grader.grade(question, ANSWER)
         latencies.append(time.perf_counter() - start)
 
+    # Exactly the texts grading encodes: sentences, clauses of long ones, de-negated twins.
     units = list(dict.fromkeys(u for s in split_sentences(ANSWER) for u in (s, *split_clauses(s))))
+    units += [denegate(u) for u in units if is_negated(u)]
     encode_times = []
     for _ in range(args.runs):
         start = time.perf_counter()

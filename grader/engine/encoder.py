@@ -56,7 +56,9 @@ class SentenceTransformerEncoder:
     sentence-transformers costs seconds; the TUI calls ``load`` from a background worker.
     """
 
-    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 64) -> None:
+    def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 16) -> None:
+        # An answer is 20-40 short texts of very different lengths; batches of 16 waste far less
+        # on padding than one batch of all of them (measured: 79 ms against 110 ms for 30 texts).
         self._explicit_path = Path(model_path) if model_path is not None else None
         self._batch_size = batch_size
         self._model = None
