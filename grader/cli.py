@@ -258,8 +258,11 @@ def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
         mismatches += _check_examples(grader, list(loaded.questions.values()))
         checked += sum(len(q.examples) for q in loaded.questions.values())
     for question in loose:
-        owner, _ = find_question(question.id, all_packs) if question.id else (None, None)
-        if owner is None:
+        try:
+            owner, _ = find_question(question.id, all_packs)
+        except UnknownNameError:
+            # Without its pack there is no calibration to grade the examples with.
+            click.echo(f"{question.id}: in no pack under rubrics/, so its examples were not run")
             continue
         mismatches += _check_examples(_grader_for(owner, None), [question])
         checked += len(question.examples)
@@ -295,7 +298,11 @@ def rubric_schema(output: Path) -> None:
     """Write the JSON Schemas editors use to check rubric files as they are typed."""
     from grader.engine.schema import write_schemas
 
-    for path in write_schemas(output):
+    try:
+        written = write_schemas(output)
+    except OSError as exc:
+        raise CliError(f"--output: cannot write to {output}: {exc.strerror}") from None
+    for path in written:
         click.echo(f"wrote {path}")
 
 

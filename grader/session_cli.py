@@ -184,7 +184,10 @@ def export(session_id: str, fmt: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"--output: cannot write {output}: {exc.strerror}") from None
         click.echo(f"Wrote {output}", err=True)
 
 
@@ -306,7 +309,7 @@ def _chart(data: dict[str, Any], width: int, plain: bool) -> str:
     labels = [f"#{x} {datetime.fromisoformat(s['started_at']).astimezone():%m-%d}" for x, s in zip(xs, sessions,
                                                                                                    strict=True)]
     plt.xticks(xs[::step], labels[::step])
-    plt.title(f"{data['company']}: mean grade per round, by session")
+    plt.title(f"{data['company']}: mean grade per round over answered questions (skips left out)")
     plt.xlabel("session (number, month-day)")
     return plt.build()
 

@@ -210,7 +210,7 @@ def test_progress_charts_rounds_and_lists_missed_points(cli):
 
     result = invoke(cli, "progress")
     assert result.exit_code == 0
-    assert "acme: mean grade per round, by session" in result.output
+    assert "acme: mean grade per round over answered questions (skips left out)" in result.output
     assert "points most often missed" in result.output
     assert "✗✓" in result.output  # the gap point: missed, then covered
     assert "\x1b[" not in result.output  # no colour codes when not writing to a terminal

@@ -89,7 +89,10 @@ def fit_calibration(
         results = grade_all(replace(calibration, misconception_threshold=float(threshold)))
         tp = fp = fn = 0
         for result, truth in zip(results, labelled, strict=True):
-            found = {m.misconception_id for m in result.misconceptions}
+            # Contradictions are found by negation, not by the threshold, and no transcript labels them.
+            found = {m.misconception_id for m in result.misconceptions} - {
+                m.misconception_id for m in result.misconceptions if m.misconception_id.startswith("contradicts-")
+            }
             tp += len(found & truth)
             fp += len(found - truth)
             fn += len(truth - found)

@@ -333,7 +333,7 @@ class Grader:
             covered = probability >= 0.5
             weighted += point.weight * probability
             evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
-            reason = self._reason(covered, similarity, p, sents, blocked, point_raw, found, point.id)
+            reason = self._reason(covered, similarity, p, sents, blocked | negation_blocks, point_raw, found, point.id)
             points.append(
                 PointResult(
                     point_id=point.id,
@@ -385,6 +385,9 @@ class Grader:
             # states something wrong.
             grade = MAX_GRADE_WITH_WRONG_CLAIM
             notices.append("A wrong claim in your answer caps its grade at 3.")
+        # A capped grade keeps its score inside the grade's band, so the two never disagree.
+        if grade < 4:
+            score = min(score, int(cal.grade_cutpoints[grade]) - 1)
         notices = [*notices, *self._answer_notices(sents)]
         return GradeResult(
             question_id=question.id,
@@ -418,15 +421,18 @@ class Grader:
         closest = int(np.argmax(point_raw[:, p]))
         if point_raw[closest, p] >= threshold:
             if blocked[closest, p]:
-                claim = next((m.claim for m in found if m.point_id == point_id), "a misconception")
-                return f"the closest sentence states a misconception: {claim}"
+                claim = next((m.claim for m in found if m.evidence in sents.texts[closest] or
+                              sents.texts[closest] in m.evidence), None)
+                if claim is None:
+                    return "the closest sentence is negated in a way that does not state the point"
+                return f"the closest sentence states a wrong claim: {claim}"
             if sents.keyword_list[closest]:
                 return "only named in a list of terms, not explained"
             if sents.garbled[closest]:
                 return "the closest sentence does not read as a sentence"
             if not sents.eligible[closest]:
                 return "the closest sentence only restates the question"
-            return "the closest sentence says the opposite (negation)"
+            return "a close sentence, but it fits another point of this question better or is too vague"
         if similarity >= EVIDENCE_FLOOR:
             return f"loosely related at best (similarity {similarity:.2f}, needs about {threshold:.2f})"
         return "not mentioned"

@@ -20,7 +20,8 @@ def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# Unicode letters and digits, so "régularisation" is one word and a non-English answer is not empty.
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 # Split after sentence punctuation, on line breaks, on semicolons, and before list bullets.
 _SENTENCE_BREAK = re.compile(
     r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*•-])|(?<=[a-z)][.!?])(?=[A-Z])|\n+|;\s+|\s+[-•*]\s+(?=\w)"

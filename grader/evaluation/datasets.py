@@ -67,8 +67,19 @@ def read_dataset(path: Path, packs: list[LoadedPack]) -> Dataset:
         raise DatasetError(f"{path}: cannot read file: {exc.strerror}") from None
     if not rows:
         raise DatasetError(f"{path}: no graded answers in the file")
+    # Scoring the grader on answers it was fitted on would inflate every number it reports.
+    fitted_on = {
+        " ".join(row.answer.split())
+        for pack in packs
+        for row in read_transcripts(pack.company, "calibration")
+    }
     seen: dict[str, str] = {}
     for row in rows:
+        if row.split == "calibration" or " ".join(row.answer.split()) in fitted_on:
+            raise DatasetError(
+                f"{row.source}: row {row.id!r} is in the calibration split the grader was fitted on; "
+                "evaluate held-out answers only"
+            )
         if row.id in seen:
             raise DatasetError(f"{row.source}: duplicate id {row.id!r} (first at {seen[row.id]})")
         seen[row.id] = row.source

@@ -137,9 +137,12 @@ def overall_grade(questions: Sequence[QuestionReport]) -> float | None:
     return sum(grades) / len(grades) if grades else None
 
 
+NO_SIGNAL = "no signal"
+
+
 def hire_signal(mean: float | None, bar: float) -> str:
     if mean is None:
-        return "no signal"
+        return NO_SIGNAL
     if mean >= bar:
         return "hire"
     if mean >= bar - BORDERLINE_MARGIN:
@@ -176,7 +179,9 @@ def build_report(
 
     all_questions = [q for r in round_reports for q in r.questions]
     mean = overall_grade(all_questions)
-    signal = hire_signal(mean, pack.hire_bar)
+    # A verdict over the graded few would stand in for answers nobody has graded: none until all are.
+    pending = any(q.status == UNGRADED for q in all_questions)
+    signal = NO_SIGNAL if pending else hire_signal(mean, pack.hire_bar)
     return Report(
         company=pack.company,
         display_name=pack.display_name,
@@ -204,6 +209,8 @@ def _group_turns(
     groups: dict[tuple[str, str], list[ReportTurn]] = {}
     key: tuple[str, str] | None = None
     for turn in turns:
+        if turn.kind == "note":
+            continue  # drafts kept so nothing typed is lost; the transcript shows what was submitted
         if turn.question_id is not None:
             key = (turn.round_id or "", turn.question_id)
         item = ReportTurn(seq=turn.seq, role=turn.role, kind=turn.kind, text=turn.text, point_id=turn.point_id,
@@ -292,6 +299,11 @@ def _hire_statement(name: str, mean: float | None, signal: str, bar: float,
     counted = sum(1 for q in questions if q.counted_grade is not None)
     if mean is None:
         text = "No signal: no answer has been graded yet."
+    elif signal == NO_SIGNAL:
+        text = (
+            f"No signal yet: some answers are not graded. The {counted} graded so far average {mean:.2f}; "
+            f"the verdict against the bar of {bar:.1f} waits for the rest."
+        )
     else:
         verdict = {
             "hire": "at or above",

@@ -201,16 +201,18 @@ class MockintApp(App[None]):
     @work(thread=True, group="grading", exit_on_error=False)
     def _grade_in_thread(self, job: GradingJob) -> None:
         assert self.grader is not None
+        result: GradeResult | None = None
+        error = ""
         try:
-            result: GradeResult | None = self.grader.grade(job.question, job.text)
-            error = ""
-        except Exception as exc:  # grade() should not raise; if it does, keep the answer ungraded
-            result, error = None, _short_reason(exc)
-        if result is not None:
+            result = self.grader.grade(job.question, job.text)
             # Committed here, off the UI thread (the store serialises its connection with a lock),
             # so the feedback appears without waiting on the disk.
             self.store.record_grade(job.turn_id, result)
-        self._from_thread(self._graded, job, result, error)
+        except Exception as exc:  # neither should raise; if one does, the answer stays stored ungraded
+            result, error = None, _short_reason(exc)
+        finally:
+            # Always hand back, or the queue would wait forever on this job.
+            self._from_thread(self._graded, job, result, error)
 
     def _graded(self, job: GradingJob, result: GradeResult | None, error: str) -> None:
         self._grading = False

@@ -158,6 +158,10 @@ class ConfirmQuit(ModalScreen[bool]):
         self.dismiss(event.button.id == "quit")
 
 
+DRAFT_AUTOSAVE_SECONDS = 10.0
+"""How often an unsaved draft is written to the database while the candidate types."""
+
+
 class InterviewScreen(Screen[None]):
     """Transcript above a multi-line answer box; the interview state machine decides what comes next.
 
@@ -215,6 +219,8 @@ class InterviewScreen(Screen[None]):
 
         app = self.mockint
         self.query_one("#answer", TextArea).cursor_blink = app.cursor_blink
+        # A crash or a closed terminal must not cost what the candidate was typing.
+        self.set_interval(DRAFT_AUTOSAVE_SECONDS, self.autosave_draft)
         assert app.pack is not None and app.session_id is not None
         status = self.query_one(GraderStatus)
         status.reason = app.grader_reason
@@ -411,6 +417,12 @@ class InterviewScreen(Screen[None]):
         where = self.step.answer_turn(answer.text)
         where["kind"] = "note"
         app.store.add_turn(app.session_id or "", **where)
+        self._saved_draft = answer.text
+
+    def autosave_draft(self) -> None:
+        """Save the draft when it changed since the last save; resume restores the newest one."""
+        if self.is_mounted and self.query_one("#answer", TextArea).text != getattr(self, "_saved_draft", ""):
+            self.save_draft()
 
     # -- the end --------------------------------------------------------------------------------------
 

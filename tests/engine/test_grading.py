@@ -178,6 +178,6 @@ def test_an_answer_covering_no_point_is_capped_at_one(fake_encoder):
     )
     result = Grader(fake_encoder, generous).grade(QUESTION, "Caching layers keep the hot data close to the core.")
     assert not result.covered
-    assert result.score == 75 and result.grade == 1
+    assert result.grade == 1 and result.score < 37.5  # the score stays inside the capped grade's band
     assert any("caps the grade at 1" in n for n in result.notices)
 

@@ -106,3 +106,17 @@ def test_baselines_rank_and_map_monotonically(project):
 
 def test_content_words_drop_stop_words_and_stem():
     assert content_words("The labels are clicked impressions") == {"label", "click", "impression"}
+
+
+def test_dataset_rows_from_the_calibration_split_are_refused(tmp_path):
+    import json as _json
+
+    import pytest as _pytest
+
+    from grader.evaluation.datasets import DatasetError, read_dataset
+
+    path = tmp_path / "leaky.jsonl"
+    row = {"id": "a", "question_id": "x.y.z", "answer": "text", "grade": 2, "split": "calibration"}
+    path.write_text(_json.dumps(row) + "\n")
+    with _pytest.raises(DatasetError, match="calibration split the grader was fitted on"):
+        read_dataset(path, [])

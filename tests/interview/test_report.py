@@ -91,7 +91,9 @@ def test_ungraded_and_unreached_questions_are_left_out_and_named(pack):
         ])
         report = _report(pack, store, session_id)
     assert [q.status for q in report.questions] == ["graded", "ungraded", "unanswered"]
-    assert report.overall_grade == 4.0 and report.hire_signal == "hire"
+    # A mean over the graded answer is shown, but no verdict while an answer waits for grading.
+    assert report.overall_grade == 4.0 and report.hire_signal == "no signal"
+    assert report.hire_statement.startswith("No signal yet")
     assert "1 answer(s) not graded yet" in report.hire_statement
     assert "1 question(s) not reached" in report.hire_statement
     assert report.rounds[1].mean_grade is None
@@ -153,3 +155,4 @@ def test_markdown_names_misconceptions(pack):
         report = _report(pack, store, session_id)
     assert [m.claim for m in report.questions[0].misconceptions] == ["A wrong claim"]
     assert "- ⚠️ **A wrong claim**: you said “I said the wrong thing.”. The truth." in render_markdown(report)
+

@@ -301,3 +301,18 @@ async def test_footer_shows_every_key(store: Store) -> None:
         assert shown["ctrl+s"] == "Submit answer"
         assert shown["ctrl+n"] == "Skip question"
         assert shown["ctrl+q"] == "Quit"
+
+
+
+async def test_draft_is_autosaved_while_typing(store: Store) -> None:
+    """A crash between keystrokes and Ctrl+S must not cost the draft: it is saved on a timer."""
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await begin(pilot)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen)
+        await pilot.press(*"half an answer")
+        screen.autosave_draft()
+        screen.autosave_draft()  # unchanged text is not saved twice
+        notes = [t for t in store.turns(app.session_id) if t.kind == "note"]
+        assert [n.text for n in notes] == ["half an answer"]
