@@ -54,10 +54,6 @@ class Calibration:
         payload = json.dumps({k: v for k, v in asdict(self).items() if k != "metrics"}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:10]
 
-    def coverage_probability(self, similarity: float) -> float:
-        z = self.coverage_slope * similarity + self.coverage_intercept
-        return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
-
     def coverage_probabilities(self, similarity: np.ndarray, margin: np.ndarray, overlap: np.ndarray) -> np.ndarray:
         """Vectorised coverage probability of sentences for a point."""
         if self.coverage_weights is None:

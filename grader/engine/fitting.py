@@ -122,7 +122,6 @@ def fit_calibration(
 
     # 3. Score weights: a ridge regression of the human grade on coverage, relevant detail and
     #    misconceptions; then grade cut points on the resulting score.
-    results = grade_all(calibration)
     human = np.array([a.grade for a in rows])
     design = np.array([[r.coverage, math.log1p(r.relevant_words), len(r.misconceptions)] for r in results])
     ridge = Ridge(alpha=1.0).fit(design, human)

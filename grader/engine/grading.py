@@ -22,6 +22,7 @@ from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult, MisconceptionResult, PointResult
 from grader.engine.rubric import Misconception, Question
 from grader.engine.text import (
+    MAX_ANSWER_WORDS,
     denegate,
     is_negated,
     is_non_answer,
@@ -76,9 +77,9 @@ class _Sentences:
     keyword_list: np.ndarray
     garbled: np.ndarray
     is_sentence: np.ndarray
+    """True for whole sentences, False for clauses split out of long ones."""
     readable: np.ndarray
     """Reads as a sentence (not a list, not shuffled); may still echo the question."""
-    """True for whole sentences, False for clauses split out of long ones."""
 
 
 class Grader:
@@ -99,9 +100,10 @@ class Grader:
     def warm(self, questions: Sequence[Question]) -> None:
         """Load the model and encode every rubric text now (in one batch) rather than on first grade."""
         missing = [q for q in questions if (q.id, q.version) not in self._rubrics]
-        texts = [text for question in missing for text in _rubric_texts(question)]
-        if texts:
-            self._rubric_encoder.encode(texts)
+        if isinstance(self._rubric_encoder, CachedEncoder):
+            # One batch fills the cache; each question below then reads its vectors from it. Without a
+            # cache this would only encode everything twice.
+            self._rubric_encoder.encode([text for question in missing for text in _rubric_texts(question)])
         for question in missing:
             self._rubric(question)
         if isinstance(self._rubric_encoder, CachedEncoder):
@@ -123,7 +125,9 @@ class Grader:
             notices: list[str] = []
             text, was_truncated = truncate(text)
             if was_truncated:
-                notices.append("Your answer is long: only its first 1200 words were graded (all of it is kept).")
+                notices.append(
+                    f"Your answer is long: only its first {MAX_ANSWER_WORDS} words were graded (all of it is kept)."
+                )
             whole = split_sentences(text) or [text.strip()]
             # Whole sentences and, for long ones, their clauses are all candidate evidence.
             parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}

@@ -198,10 +198,6 @@ class SentenceShape:
     def is_garbled(self) -> bool:
         return self.grammar_violations >= 2 and self.grammar_violations >= 0.08 * self.word_count
 
-    @property
-    def eligible(self) -> bool:
-        """Only sentences that read as sentences can earn a rubric point."""
-        return not (self.is_keyword_list or self.is_garbled)
 
 
 def sentence_shape(text: str) -> SentenceShape:
