@@ -81,10 +81,19 @@ def test_keyword_list_earns_nothing(grader):
     assert any("list of terms" in n for n in result.notices)
 
 
-def test_negated_claim_is_named_and_earns_nothing(grader):
-    result = grader.grade(QUESTION, "The model never memorizes noise in the training data.")
+def test_clearly_negated_claim_is_named_and_earns_nothing(grader):
+    result = grader.grade(QUESTION, "It never memorizes training noise.")
     assert not result.covered
     assert [m.misconception_id for m in result.misconceptions] == ["contradicts-noise"]
+
+
+def test_negation_that_barely_moves_the_match_earns_nothing_and_accuses_nothing(grader):
+    # The de-negated twin is closer to the point, but by less than CONTRADICTION_MARGIN: the
+    # sentence may well be correct, so it is withheld credit without being named as a wrong claim.
+    result = grader.grade(QUESTION, "The model never memorizes noise in the training data.")
+    assert not result.covered
+    assert result.misconceptions == []
+    assert "negated" in {p.point_id: p for p in result.points}["noise"].reason
 
 
 def test_misconception_blocks_its_point(grader):
