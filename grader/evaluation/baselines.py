@@ -1,8 +1,9 @@
 """Simple graders mockint must beat, run on the same data under the same calibration protocol.
 
 Each baseline turns (question, answer) into one continuous score. ``GradeMapper`` turns a score
-into a 0-4 grade with a monotone (isotonic) fit on the transcripts' calibration split only, so a
-baseline is calibrated exactly as much as mockint is and no more.
+into a 0-4 grade with cut points fitted exactly as mockint's are (``grade_cutpoints``: cumulative
+logits) on the transcripts' calibration split only, so a baseline is calibrated exactly as much as
+mockint is and no more.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Protocol
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.isotonic import IsotonicRegression
 
 from grader.engine.encoder import Encoder
+from grader.engine.fitting import grade_cutpoints
 from grader.engine.rubric import Question
 from grader.engine.text import FUNCTION_WORDS, words
 
@@ -111,30 +112,30 @@ class KeywordOverlapBaseline:
 
 
 class GradeMapper:
-    """Monotone map from a continuous score to a 0-4 grade, fitted by isotonic regression."""
+    """Monotone map from a continuous score to a 0-4 grade through cut points fitted like mockint's."""
 
     def __init__(self) -> None:
-        self._model: IsotonicRegression | None = None
+        self._cuts: np.ndarray | None = None
 
     @property
     def fitted(self) -> bool:
-        return self._model is not None
+        return self._cuts is not None
 
     def fit(self, scores: Sequence[float] | np.ndarray, grades: Sequence[int] | np.ndarray) -> GradeMapper:
         x = np.asarray(scores, dtype=float)
-        y = np.asarray(grades, dtype=float)
+        y = np.asarray(grades, dtype=int)
         if x.size < 2:
             raise ValueError("need at least two calibration answers to fit a grade mapping")
-        self._model = IsotonicRegression(y_min=0.0, y_max=4.0, increasing=True, out_of_bounds="clip").fit(x, y)
+        self._cuts = np.array(grade_cutpoints(x, y))
         return self
 
     def predict(self, scores: Sequence[float] | np.ndarray) -> np.ndarray:
-        if self._model is None:
+        if self._cuts is None:
             raise RuntimeError("GradeMapper.fit was not called")
         x = np.asarray(scores, dtype=float)
         if x.size == 0:
             return np.zeros(0, dtype=int)
-        return np.clip(np.rint(self._model.predict(x)), 0, 4).astype(int)
+        return np.searchsorted(self._cuts, x, side="right").astype(int)
 
 
 def default_baselines(encoder: Encoder, questions: Sequence[Question]) -> list[Baseline]:

@@ -129,8 +129,8 @@ def write_dataset_report(report: dict[str, Any], path: Path) -> None:
         f"# mockint evaluation: {report['dataset']}",
         "",
         f"{report['n']} answers; model `{report['model_id']}`; primary metric: {report['primary_metric']}. "
-        "Intervals are 95% bootstrap intervals. Baselines map their score to a grade with an isotonic fit "
-        "on the calibration split only.",
+        "Intervals are 95% bootstrap intervals. Baselines map their score to a grade with cut points fitted "
+        "as mockint's are, on the calibration split only.",
         "",
         "## Agreement with human grades",
         "",
