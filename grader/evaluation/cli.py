@@ -214,7 +214,7 @@ def eval_command(
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, KeyError | LookupError) and message.startswith(("'", '"')):
             message = message.strip("'\"")
-        click.echo(f"Error: {message}", err=True)
+        click.echo(f"mockint: {message}", err=True)
         sys.exit(2)
     sys.exit(exit_code)
 

@@ -83,7 +83,7 @@ def test_bad_input_is_one_line_exit_2(project, tmp_path, content, expected):
 def test_missing_file(project, tmp_path):
     result = run(project, "--dataset", str(tmp_path / "nope.jsonl"))
     assert result.exit_code == 2
-    assert result.output.strip() == f"Error: {tmp_path / 'nope.jsonl'}: no such file"
+    assert result.output.strip() == f"mockint: {tmp_path / 'nope.jsonl'}: no such file"
 
 
 def test_missing_calibration_is_one_line(project, tmp_path):
