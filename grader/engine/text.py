@@ -170,10 +170,53 @@ def denegate(text: str) -> str:
     return re.sub(r"\s{2,}", " ", result).strip()
 
 
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[,;:()\u2014\u2013-]")
+_CONTRAST_OPENERS = frozenset({",", ";", ":", "(", "\u2014", "\u2013", "-", "but", "and", "or"})
+_RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "where"})
+_IRREGULAR_PARTICIPLES = _word_set("seen shown given taken known done shut run read put set hit")
+_SUBORDINATORS = _word_set("if when unless otherwise because since until while whenever once")
+
+
+def _negation_is_local(tokens: list[str], index: int) -> bool:
+    """Whether the negation at ``tokens[index]`` leaves the sentence's main claim standing.
+
+    Good answers negate inside a phrase more often than they negate their claim: a contrast ("split
+    by time, never randomly"; "use PR-AUC, not accuracy"), a participle modifying a noun ("shown but
+    not clicked", "data never seen in training") or a relative clause ("ads that weren't clicked").
+    A negation inside a subordinate clause ("if I can't get more data", "otherwise they never get
+    impressions") qualifies the claim rather than denying it.
+    "X is not Y", "you don't need X" and "it is not true that X" negate the claim itself.
+    """
+    cue = tokens[index]
+    before = tokens[index - 1] if index else ""
+    after = tokens[index + 1] if index + 1 < len(tokens) else ""
+    # A subordinator a few words back, with no clause break between, opens the clause the cue is in.
+    for back in tokens[max(0, index - 3) : index][::-1]:
+        if back in _CONTRAST_OPENERS:
+            break
+        if back in _SUBORDINATORS:
+            return True
+    if cue in ("not", "never", "no"):
+        if before in _CONTRAST_OPENERS:
+            return True
+        if cue == "no":
+            return False
+        participle = after.endswith("ed") or after in _IRREGULAR_PARTICIPLES
+        return participle and bool(before) and before not in AUXILIARIES and before not in PRONOUNS
+    if cue.endswith("n't"):
+        return before in _RELATIVE_PRONOUNS
+    return False
+
+
 def is_negated(text: str) -> bool:
-    """Whether a sentence contains a negation cue (ignoring "not only" and the like)."""
-    cleaned = _NOT_A_NEGATION.sub(" ", text)
-    return any(word in NEGATION_CUES or word.endswith("n't") for word in words(cleaned))
+    """Whether a sentence negates its claim: a negation cue (ignoring "not only" and the like) that
+    is not local to a phrase (see ``_negation_is_local``)."""
+    cleaned = _NOT_A_NEGATION.sub(" ", text).lower().replace("’", "'")
+    tokens = _TOKEN.findall(cleaned)
+    return any(
+        (token in NEGATION_CUES or token.endswith("n't")) and not _negation_is_local(tokens, i)
+        for i, token in enumerate(tokens)
+    )
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,5 @@
+import pytest
+
 from grader.engine.text import is_negated, is_non_answer, sentence_shape, split_clauses, split_sentences, truncate
 
 
@@ -14,6 +16,37 @@ def test_negation_ignores_not_only():
     assert is_negated("Negatives aren't needed")
     assert not is_negated("It is not only about clicks but also dwell time")
     assert not is_negated("Clicked impressions are positives")
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Clicked is positive, shown but not clicked is negative.",  # participle modifying a noun
+        "Split by time, never randomly.",  # contrast
+        "Any threshold comes from the PR curve, not 0.5.",
+        "Two-tower only for retrieval, no crosses.",
+        "Ads that weren't clicked are negatives.",  # relative clause
+        "Augment the data if I can't get more.",  # subordinate clause
+        "Give new ads exploration traffic, otherwise they never get impressions.",
+    ],
+)
+def test_negation_local_to_a_phrase_leaves_the_claim_standing(sentence):
+    assert not is_negated(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Negatives are not needed.",
+        "You can't really use impressions that weren't clicked as negatives.",
+        "It is not true that L1 gives zeros, so it makes sparse models.",
+        "There is no need for a retrieval stage.",
+        "You don't need negatives because clicks are enough.",
+        "PinSage is not a graph convolutional network.",
+    ],
+)
+def test_negation_of_the_claim_itself_is_caught(sentence):
+    assert is_negated(sentence)
 
 
 def test_keyword_list_and_terse_answer_are_told_apart():
