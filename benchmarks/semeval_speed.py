@@ -3,12 +3,15 @@
     .venv/bin/python benchmarks/semeval_speed.py [--data DIR]
 
 Targets (2 cores): first full run <= 180 s, repeated run <= 30 s. Uses a fresh temporary cache
-so the first run is really cold; prints both wall times and the 2-way weighted F1 of each split.
+so the first run is really cold; prints both wall times, the load average around each run (other
+processes on the machine slow the model down, so a time means little without it) and the 2-way
+weighted F1 of each split.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -29,12 +32,13 @@ def main() -> None:
         cache = Path(tmp)
         timings = []
         for label in ("first run (cold cache)", "repeated run"):
+            load_before = os.getloadavg()[0]
             started = time.perf_counter()
             encoder = CachedEncoder(SentenceTransformerEncoder(), cache)
             report = run_benchmark(args.data, encoder, cache_dir=cache)
-            timings.append((label, time.perf_counter() - started))
-        for label, seconds in timings:
-            print(f"{label}: {seconds:.1f} s (includes loading the model)")
+            timings.append((label, time.perf_counter() - started, load_before, os.getloadavg()[0]))
+        for label, seconds, before, after in timings:
+            print(f"{label}: {seconds:.1f} s (includes loading the model; load average {before:.1f} -> {after:.1f})")
         for row in report["results"]:
             if row["ways"] == 2:
                 print(f"  {row['corpus']} {row['split']}: weighted F1 {row['weighted_f1']:.3f}")

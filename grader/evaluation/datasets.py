@@ -69,9 +69,7 @@ def read_dataset(path: Path, packs: list[LoadedPack]) -> Dataset:
         raise DatasetError(f"{path}: no graded answers in the file")
     # Scoring the grader on answers it was fitted on would inflate every number it reports.
     fitted_on = {
-        " ".join(row.answer.split())
-        for pack in packs
-        for row in read_transcripts(pack.company, "calibration")
+        " ".join(row.answer.split()) for pack in packs for row in read_transcripts(pack.company, "calibration")
     }
     seen: dict[str, str] = {}
     for row in rows:

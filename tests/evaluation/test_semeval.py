@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from grader.evaluation import semeval
 from grader.evaluation.cli import eval_command
-from tests.fakes import HashingEncoder
+from tests.fakes import DIMENSION, HashingEncoder
 
 QUESTIONS = {
     "q1": ("What happens when the switch is open?", ["The bulb is not lit because the circuit is open."]),
@@ -139,3 +139,78 @@ def test_cli_json_shape(project, data_dir, tmp_path):
     payload = json.loads(result.stdout)
     row = payload["results"][0]
     assert set(row) >= {"corpus", "split", "ways", "weighted_f1", "macro_f1", "accuracy", "n"}
+
+
+def _answer(answer: str, reference: str, question: str = "What happens?", qid: str = "q") -> semeval.StudentAnswer:
+    return semeval.StudentAnswer("beetle", "train", qid, question, (reference,), "a", answer, "correct", "correct")
+
+
+def test_cue_features_read_negation_and_named_parts_against_the_reference():
+    reference = "Terminal 1 and the positive terminal are not connected"
+    cues = dict(
+        zip(
+            semeval.CUE_FEATURES,
+            semeval.cue_features(_answer("terminal 1 is connected to it", reference), reference, 0.8, 0.5),
+            strict=True,
+        )
+    )
+    assert cues["negation_parity_mismatch"] == 1.0 and cues["negation_count_difference"] == -1.0
+    assert cues["label_recall"] == 1.0 and cues["extra_label"] == 0.0
+    assert cues["reference_minus_question_cosine"] == pytest.approx(0.3)
+    wrong_part = semeval.cue_features(_answer("terminal 2 isn't connected", reference), reference, 0.8, 0.5)
+    assert wrong_part[:4] == [0.0, 0.0, 0.0, 1.0]  # same polarity, but names terminal 2 instead of 1
+
+
+def test_question_normalised_is_relative_to_the_same_question_only():
+    width = len(semeval.FEATURE_NAMES)
+    values = np.zeros((5, width))
+    engine = semeval.FEATURE_NAMES.index("engine_similarity")
+    values[:, engine] = [0.2, 0.4, 0.6, 0.9, 0.9]
+    keys = ["q1", "q1", "q1", "q2", "q2"]
+    out = semeval.question_normalised(values, keys)
+    column = semeval.NORMALISED_FEATURES.index("engine_similarity")
+    gap = len(semeval.NORMALISED_FEATURES) + column
+    assert out[:3, column] == pytest.approx([-1.2247, 0.0, 1.2247], abs=1e-3)  # z-score within q1
+    assert out[:3, gap] == pytest.approx([-0.4, -0.2, 0.0])  # gap to q1's best answer
+    assert out[3:, column] == pytest.approx([0.0, 0.0]) and out[3:, gap] == pytest.approx([0.0, 0.0])
+    # Another question's answers never move these values.
+    alone = semeval.question_normalised(values[:3], keys[:3])
+    assert np.allclose(alone, out[:3])
+
+
+class _RecordingEncoder(HashingEncoder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts):
+        self.texts.extend(texts)
+        return super().encode(texts)
+
+
+def test_precomputed_encoder_encodes_only_what_it_lacks():
+    fallback = _RecordingEncoder()
+    known = semeval.EncodedCorpus({"known text": np.ones(DIMENSION, dtype=np.float32)})
+    encoder = semeval.PrecomputedEncoder(known, fallback)
+    out = encoder.encode(["known text", "new text", "new text"])
+    assert fallback.texts == ["new text"]
+    assert np.array_equal(out[0], np.ones(DIMENSION)) and np.array_equal(out[1], out[2])
+    assert encoder.model_id == fallback.model_id
+
+
+def test_features_encode_every_text_once(data_dir):
+    encoder = _RecordingEncoder()
+    data = {corpus: semeval.load_corpus(data_dir, corpus) for corpus in semeval.CORPORA}
+    features = semeval.corpus_features(data, encoder)
+    # Sentences (the fake token embedder also encodes single words, which may repeat) go through the
+    # encoder once: the token pass's sentence vectors are reused by the features and the engine.
+    sentences = [t for t in encoder.texts if " " in t.strip()]
+    assert sentences and len(sentences) == len(set(sentences))
+    train = features["beetle"][semeval.TRAIN]
+    assert train.scalars.shape == (len(data["beetle"][semeval.TRAIN]), len(semeval.FEATURE_NAMES))
+    assert np.isfinite(train.scalars).all()
+
+
+def test_unseen_question_candidates_never_use_train_neighbours():
+    assert all(not c.knn for c in semeval.UNSEEN_CANDIDATES)
+    assert all(c.knn for c in semeval.SEEN_CANDIDATES)
