@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from grader.engine.text import words
+from grader.engine.text import NEGATION_CUES, words
 from grader.evaluation.baselines import STOP_WORDS
 
 QUESTION_DEMOTED_FEATURES = (
@@ -61,7 +61,8 @@ QUESTION_DEMOTED_FEATURES = (
     "new_content_length_ratio",
 )
 NEGATION_SCOPE_FEATURES = ("negation_scope_mismatch", "negation_scope_mismatch_weighted")
-NEGATION_WORDS = frozenset({"not", "no", "never", "without", "nothing", "none", "nor", "cannot", "neither", "nobody"})
+NEGATION_WORDS = frozenset(cue for cue in NEGATION_CUES if "'" not in cue)
+"""The engine's negation cues that arrive as one word piece (a contraction arrives split; see negation_scope)."""
 SCOPE_BREAKS = frozenset({",", ".", ";", "and", "but", "because", "so", "or", "while", "which", "when", "if"})
 NEGATION_SCOPE_WORDS = 5
 """How many words after a negation it governs (a clause break ends it sooner)."""
