@@ -329,7 +329,10 @@ def calibrate(company: str, model: Path | None) -> None:
         raise CliError(f"grading unavailable: {exc}") from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    write_calibration(loaded.calibration_path, calibration)
+    try:
+        write_calibration(loaded.calibration_path, calibration)
+    except ValueError as exc:  # an unreadable existing file: say which, rather than overwrite it
+        raise CliError(f"{loaded.calibration_path}: not a readable calibration file ({exc})") from None
     click.echo(f"wrote {loaded.calibration_path} for {calibration.model_id}: {json.dumps(calibration.metrics)}")
 
 

@@ -36,8 +36,9 @@ class Calibration:
     """Similarity to a misconception phrasing at which the claim counts as stated."""
     misconception_margin: float = 0.0
     """How much closer to the misconception than to the point's references a sentence must be."""
-    score_weights: tuple[float, float, float, float] = (0.0, 3.0, 0.0, 0.6)
-    """Expected grade = w0 + w1 * coverage (0-1) + w2 * log(1 + relevant words) - w3 * misconceptions."""
+    score_weights: tuple[float, float, float, float, float] = (0.0, 3.0, 0.0, 0.0, 0.6)
+    """Expected grade = w0 + w1 * coverage (0-1) + w2 * share of points covered (0-1)
+    + w3 * log(1 + relevant words) - w4 * misconceptions."""
     negation_penalty: float = 0.25
     """Similarity subtracted when a sentence and a reference differ in negation."""
     echo_threshold: float = 0.8
@@ -68,10 +69,16 @@ class Calibration:
         """The similarity at which a point is as likely covered as not."""
         return -self.coverage_intercept / self.coverage_slope
 
-    def score_for(self, coverage: float, relevant_words: int, misconceptions: int) -> int:
-        """The 0-100 score: the expected 0-4 grade on a finer scale (25 points a grade)."""
-        w0, w1, w2, w3 = self.score_weights
-        expected = w0 + w1 * coverage + w2 * math.log1p(relevant_words) - w3 * misconceptions
+    def score_for(self, coverage: float, points_covered: float, relevant_words: int, misconceptions: int) -> int:
+        """The 0-100 score: the expected 0-4 grade on a finer scale (25 points a grade).
+
+        ``coverage`` weighs every point by its probability; ``points_covered`` is the plain share of
+        the question's points judged covered, the count an interviewer keeps.
+        """
+        w0, w1, w2, w3, w4 = self.score_weights
+        expected = (
+            w0 + w1 * coverage + w2 * points_covered + w3 * math.log1p(relevant_words) - w4 * misconceptions
+        )
         return round(max(0.0, min(100.0, 25.0 * expected)))
 
     def grade_for(self, score: float) -> int:
@@ -89,42 +96,58 @@ class Calibration:
         payload = dict(data)
         payload["grade_cutpoints"] = tuple(payload["grade_cutpoints"])
         payload["score_weights"] = tuple(payload["score_weights"])
+        expected = len(cls.score_weights)
+        if len(payload["score_weights"]) != expected:
+            raise ValueError(f"score_weights has {len(payload['score_weights'])} values, expected {expected}")
         if payload.get("coverage_weights") is not None:
             payload["coverage_weights"] = tuple(payload["coverage_weights"])
         return cls(**payload)
 
 
-def read_calibrations(path: Path) -> dict[str, Calibration]:
-    """All calibrations in a pack's ``calibration.json``, keyed by model id."""
+def _stored_entries(path: Path) -> dict[str, Any]:
+    """The raw per-model entries of a pack's ``calibration.json`` ({} when there is none)."""
     if not path.exists():
         return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {model_id: Calibration.from_dict(entry) for model_id, entry in data.get("models", {}).items()}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("models", {}))
+
+
+def read_calibrations(path: Path) -> dict[str, Calibration]:
+    """All calibrations in a pack's ``calibration.json``, keyed by model id."""
+    return {model_id: Calibration.from_dict(entry) for model_id, entry in _stored_entries(path).items()}
 
 
 def write_calibration(path: Path, calibration: Calibration) -> None:
-    """Add or replace the entry for the calibration's model, keeping the others."""
-    existing = read_calibrations(path)
-    existing[calibration.model_id] = calibration
+    """Add or replace the entry for the calibration's model, keeping the others as they are.
+
+    Other models' entries are copied without being parsed, so one written by another version of
+    mockint neither blocks this write nor gets lost.
+    """
+    models = _stored_entries(path)
+    models[calibration.model_id] = calibration.to_dict()
     payload = {
         "about": "Fitted by `mockint calibrate` on this pack's transcripts (calibration split). Do not edit by hand.",
-        "models": {model_id: cal.to_dict() for model_id, cal in sorted(existing.items())},
+        "models": dict(sorted(models.items())),
     }
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
 
 
 def calibration_for(path: Path, model_id: str) -> Calibration:
+    """The calibration of one model; only its own entry is parsed, so other models' entries in
+    another version's format do not stand in its way."""
     try:
-        calibrations = read_calibrations(path)
+        entries = _stored_entries(path)
+    except ValueError as exc:
+        raise CalibrationMissingError(f"{path}: not a readable calibration file ({exc})") from None
+    if model_id not in entries:
+        known = ", ".join(entries) or "none"
+        raise CalibrationMissingError(
+            f"{path}: no calibration for model {model_id!r} (calibrated: {known}); "
+            "fit one with: mockint calibrate --company <company> [--model PATH]"
+        )
+    try:
+        return Calibration.from_dict(entries[model_id])
     except (KeyError, TypeError, ValueError) as exc:
         raise CalibrationMissingError(
             f"{path}: calibration file is from another version of mockint ({exc}); "
             "refit it with: mockint calibrate --company <company>"
         ) from None
-    if model_id not in calibrations:
-        known = ", ".join(calibrations) or "none"
-        raise CalibrationMissingError(
-            f"{path}: no calibration for model {model_id!r} (calibrated: {known}); "
-            "fit one with: mockint calibrate --company <company> [--model PATH]"
-        )
-    return calibrations[model_id]

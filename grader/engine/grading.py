@@ -392,7 +392,8 @@ class Grader:
         coverage = weighted / question.total_weight
         relevant_words = self._relevant_words(sents, sentences, unit_chances, contradiction | blocked)
         n_misconceptions = len({(m.point_id, m.misconception_id) for m in found})
-        score = cal.score_for(coverage, relevant_words, n_misconceptions)
+        points_covered = sum(point.covered for point in points) / len(points)
+        score = cal.score_for(coverage, points_covered, relevant_words, n_misconceptions)
         grade = cal.grade_for(score)
         if not any(point.covered for point in points) and grade > MAX_GRADE_WITHOUT_A_POINT:
             # Grade 2 means the core idea is there; with no rubric point covered it cannot be.

@@ -52,7 +52,7 @@ def grader(fake_encoder):
         coverage_slope=20.0,
         coverage_intercept=-10.0,  # covered from similarity 0.5
         grade_cutpoints=(12.5, 37.5, 62.5, 87.5),
-        score_weights=(0.0, 4.0, 0.0, 1.0),
+        score_weights=(0.0, 4.0, 0.0, 0.0, 1.0),
         misconception_threshold=0.6,
     )
     return Grader(fake_encoder, calibration)
@@ -183,7 +183,7 @@ def test_a_wrong_claim_voids_its_whole_sentence(grader):
 def test_an_answer_covering_no_point_is_capped_at_one(fake_encoder):
     # A calibration whose score alone would say 3: the cap must still hold it at 1.
     generous = Calibration(
-        fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5), score_weights=(3.0, 0.0, 0.0, 0.0)
+        fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5), score_weights=(3.0, 0.0, 0.0, 0.0, 0.0)
     )
     result = Grader(fake_encoder, generous).grade(QUESTION, "Caching layers keep the hot data close to the core.")
     assert not result.covered

@@ -1,0 +1,51 @@
+"""Calibration: the score formula, fitting on labelled answers, and the stored file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from grader.engine.calibration import Calibration, CalibrationMissingError, calibration_for, write_calibration
+from grader.engine.fitting import fit_calibration
+from grader.engine.loader import load_question
+from grader.engine.transcripts import read_labelled
+from tests.evaluation.conftest import QUESTION, QUESTION_ID, graded_rows
+from tests.fakes import HashingEncoder
+
+BASE = Calibration(model_id="m", coverage_slope=10.0, coverage_intercept=-5.0, grade_cutpoints=(20, 40, 60, 80))
+
+
+def test_score_counts_the_share_of_points_covered_apart_from_weighted_coverage():
+    counts_points = replace(BASE, score_weights=(0.0, 0.0, 4.0, 0.0, 0.0))
+    assert counts_points.score_for(0.9, 0.0, 50, 0) == 0
+    assert counts_points.score_for(0.1, 0.5, 0, 0) == 50
+    assert replace(BASE, score_weights=(4.0, 0.0, 0.0, 0.0, 1.0)).score_for(0.0, 0.0, 0, 2) == 50
+
+
+def test_other_models_entries_are_kept_verbatim_and_never_block_this_one(tmp_path: Path):
+    path = tmp_path / "calibration.json"
+    obsolete = {"model_id": "old", "score_weights": [0.0, 1.0, 0.0, 0.0]}  # an older four-weight format
+    path.write_text(json.dumps({"models": {"old": obsolete}}), encoding="utf-8")
+    write_calibration(path, BASE)
+    assert json.loads(path.read_text(encoding="utf-8"))["models"]["old"] == obsolete
+    assert calibration_for(path, "m") == BASE
+    with pytest.raises(CalibrationMissingError, match="another version of mockint"):
+        calibration_for(path, "old")
+
+
+def test_fit_gives_five_score_weights_and_increasing_cut_points(tmp_path: Path):
+    question_file = tmp_path / f"{QUESTION_ID}.yaml"
+    question_file.write_text(yaml.safe_dump(QUESTION), encoding="utf-8")
+    question = load_question(question_file)
+    rows_file = tmp_path / "rows.jsonl"
+    rows_file.write_text("".join(json.dumps(row) + "\n" for row in graded_rows() * 3), encoding="utf-8")
+    answers = [a for a in read_labelled(rows_file) if a.split == "calibration"]
+    calibration = fit_calibration(HashingEncoder(), {QUESTION_ID: question}, answers)
+    assert len(calibration.score_weights) == 5
+    assert list(calibration.grade_cutpoints) == sorted(set(calibration.grade_cutpoints))
+    # Fitted on these answers, the grader must put the strong ones above the empty ones.
+    assert calibration.metrics["calibration_split_qwk"] > 0.5
