@@ -11,7 +11,7 @@ less a penalty per misconception, and calibrated cut points turn the score into 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from grader.engine.encoder import CachedEncoder, Encoder, SentenceTransformerEnc
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult, MisconceptionResult, PointResult
 from grader.engine.rubric import Misconception, Question
+from grader.engine.spelling import SpellingRepair, known_english_words
 from grader.engine.text import (
     MAX_ANSWER_WORDS,
     denegate,
@@ -93,13 +94,24 @@ class _Sentences:
 class Grader:
     """Grades answers for one calibration (one pack, one encoder). Deterministic and thread-safe."""
 
-    def __init__(self, encoder: Encoder, calibration: Calibration, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        calibration: Calibration,
+        *,
+        cache_dir: Path | None = None,
+        known_words: frozenset[str] | None = None,
+    ) -> None:
+        """``known_words`` are the English words spelling repair leaves alone (default: the packaged
+        model's vocabulary); an empty set turns the repair off."""
         if calibration.model_id != encoder.model_id:
             raise ValueError(f"calibration is for {calibration.model_id!r}, encoder is {encoder.model_id!r}")
         self.encoder = encoder
         self.calibration = calibration
         self._rubric_encoder: Encoder = CachedEncoder(encoder, cache_dir) if cache_dir else encoder
         self._rubrics: dict[tuple[str, str], _RubricVectors] = {}
+        self._known_words = known_english_words() if known_words is None else known_words
+        self._spelling: dict[tuple[str, str], SpellingRepair] = {}
 
     @property
     def model_id(self) -> str:
@@ -122,10 +134,10 @@ class Grader:
 
     def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
         """Grade several answers, encoding all their sentences in one batch."""
-        prepared: list[tuple[list[str], list[str], dict[str, str]] | None] = []
+        prepared: list[tuple[list[str], list[str], dict[str, str], dict[str, str]] | None] = []
         all_sentences: list[str] = []
         twins: list[str] = []
-        for _, answer in items:
+        for question, answer in items:
             text = answer or ""
             if is_non_answer(text):
                 prepared.append(None)
@@ -136,11 +148,15 @@ class Grader:
                 notices.append(
                     f"Your answer is long: only its first {MAX_ANSWER_WORDS} words were graded (all of it is kept)."
                 )
-            whole = split_sentences(text) or [text.strip()]
+            written = split_sentences(text) or [text.strip()]
+            # Graded with misspelt rubric terms repaired, quoted as the candidate wrote them.
+            repair = self._spelling_repair(question)
+            whole = [repair.repair(sentence) for sentence in written]
+            as_written = dict(zip(whole, written, strict=True))
             # Whole sentences and, for long ones, their clauses are all candidate evidence.
             parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}
             units = list(parents)
-            prepared.append((units, notices, parents))
+            prepared.append((units, notices, parents, as_written))
             all_sentences.extend(units)
             twins.extend(denegate(u) for u in units if is_negated(u))
         vectors = self.encoder.encode([*all_sentences, *twins]) if all_sentences else None
@@ -151,18 +167,26 @@ class Grader:
             if prep is None:
                 results.append(self._no_answer(question))
                 continue
-            units, notices, parents = prep
+            units, notices, parents, as_written = prep
             assert vectors is not None
             block = vectors[offset : offset + len(units)]
             offset += len(units)
             twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
             denegated = np.stack(twins_of_units)
-            results.append(self._grade_sentences(question, units, block, denegated, notices, parents))
+            result = self._grade_sentences(question, units, block, denegated, notices, parents)
+            results.append(_quoted_as_written(result, as_written))
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
         return results
 
     # -- internals -------------------------------------------------------------------------
+
+    def _spelling_repair(self, question: Question) -> SpellingRepair:
+        key = (question.id, question.version)
+        if key not in self._spelling:
+            texts = [*_rubric_texts(question), question.model_answer]
+            self._spelling[key] = SpellingRepair(texts, self._known_words)
+        return self._spelling[key]
 
     def _rubric(self, question: Question) -> _RubricVectors:
         key = (question.id, question.version)
@@ -516,6 +540,18 @@ class Grader:
             rubric_version=question.version,
             calibration_id=self.calibration.id,
         )
+
+
+def _quoted_as_written(result: GradeResult, as_written: dict[str, str]) -> GradeResult:
+    """The result with every evidence sentence as the candidate typed it, not as it was repaired."""
+    if all(repaired == original for repaired, original in as_written.items()):
+        return result
+    return replace(
+        result,
+        points=[replace(p, evidence=as_written.get(p.evidence, p.evidence)) if p.evidence else p
+                for p in result.points],
+        misconceptions=[replace(m, evidence=as_written.get(m.evidence, m.evidence)) for m in result.misconceptions],
+    )
 
 
 def _prompt_texts(question: Question) -> list[str]:
