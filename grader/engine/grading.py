@@ -110,7 +110,7 @@ class Grader:
         self.calibration = calibration
         self._rubric_encoder: Encoder = CachedEncoder(encoder, cache_dir) if cache_dir else encoder
         self._rubrics: dict[tuple[str, str], _RubricVectors] = {}
-        self._known_words = known_english_words() if known_words is None else known_words
+        self._known_words = known_words  # read on first grade: loading the vocabulary takes 0.1 s
         self._spelling: dict[tuple[str, str], SpellingRepair] = {}
 
     @property
@@ -126,6 +126,7 @@ class Grader:
             self._rubric_encoder.encode([text for question in missing for text in _rubric_texts(question)])
         for question in missing:
             self._rubric(question)
+            self._spelling_repair(question)
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
 
@@ -185,6 +186,8 @@ class Grader:
         key = (question.id, question.version)
         if key not in self._spelling:
             texts = [*_rubric_texts(question), question.model_answer]
+            if self._known_words is None:
+                self._known_words = known_english_words()
             self._spelling[key] = SpellingRepair(texts, self._known_words)
         return self._spelling[key]
 
