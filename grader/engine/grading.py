@@ -28,6 +28,7 @@ from grader.engine.text import (
     is_negated,
     is_non_answer,
     key_terms,
+    list_item_sentences,
     sentence_shape,
     split_clauses,
     split_sentences,
@@ -135,7 +136,7 @@ class Grader:
 
     def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
         """Grade several answers, encoding all their sentences in one batch."""
-        prepared: list[tuple[list[str], list[str], dict[str, str], dict[str, str]] | None] = []
+        prepared: list[tuple[list[str], list[str], dict[str, str], dict[str, str], set[str]] | None] = []
         all_sentences: list[str] = []
         twins: list[str] = []
         for question, answer in items:
@@ -157,7 +158,8 @@ class Grader:
             # Whole sentences and, for long ones, their clauses are all candidate evidence.
             parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}
             units = list(parents)
-            prepared.append((units, notices, parents, as_written))
+            listed = {repair.repair(sentence) for sentence in list_item_sentences(text)}
+            prepared.append((units, notices, parents, as_written, listed))
             all_sentences.extend(units)
             twins.extend(denegate(u) for u in units if is_negated(u))
         vectors = self.encoder.encode([*all_sentences, *twins]) if all_sentences else None
@@ -168,13 +170,13 @@ class Grader:
             if prep is None:
                 results.append(self._no_answer(question))
                 continue
-            units, notices, parents, as_written = prep
+            units, notices, parents, as_written, listed = prep
             assert vectors is not None
             block = vectors[offset : offset + len(units)]
             offset += len(units)
             twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
             denegated = np.stack(twins_of_units)
-            result = self._grade_sentences(question, units, block, denegated, notices, parents)
+            result = self._grade_sentences(question, units, block, denegated, notices, parents, listed)
             results.append(_quoted_as_written(result, as_written))
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
@@ -220,12 +222,15 @@ class Grader:
 
     def _analyse_sentences(
         self, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray, rubric: _RubricVectors,
-        whole: set[str],
+        whole: set[str], listed: set[str],
     ) -> _Sentences:
         shapes = [sentence_shape(s) for s in sentences]
         # Compared with each sentence of the question, so copying back part of a long prompt is caught.
         echo = (vectors @ rubric.prompt.T).max(axis=1) >= self.calibration.echo_threshold
-        keyword_list = np.array([shape.is_keyword_list for shape in shapes], dtype=bool)
+        # Terms written one per sentence are a list of terms too.
+        keyword_list = np.array(
+            [shape.is_keyword_list or s in listed for s, shape in zip(sentences, shapes, strict=True)], dtype=bool
+        )
         garbled = np.array([shape.is_garbled for shape in shapes], dtype=bool)
         if self._reads_as_shuffled([s for s in sentences if s in whole]):
             garbled[:] = True
@@ -316,14 +321,15 @@ class Grader:
 
     def _grade_sentences(
         self, question: Question, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray,
-        notices: list[str], parents: dict[str, str],
+        notices: list[str], parents: dict[str, str], listed: set[str],
     ) -> GradeResult:
         """Grade one answer from its units: whole sentences, and clauses of long ones mapped to
-        their sentence in ``parents`` (evidence always quotes the whole sentence)."""
+        their sentence in ``parents`` (evidence always quotes the whole sentence). ``listed`` are
+        the sentences that are items of a list of terms."""
         cal = self.calibration
         rubric = self._rubric(question)
         whole = {u for u, s in parents.items() if u == s}
-        sents = self._analyse_sentences(sentences, vectors, denegated, rubric, whole)
+        sents = self._analyse_sentences(sentences, vectors, denegated, rubric, whole, listed)
         sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
         n_points = len(question.points)
 

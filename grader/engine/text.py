@@ -255,6 +255,32 @@ def sentence_shape(text: str) -> SentenceShape:
     )
 
 
+MIN_LIST_ITEMS = 4
+"""Items it takes for short segments, or short sentences, to be read as a list of terms."""
+MAX_ITEM_WORDS = 3
+
+
+def _is_list_item(item: list[str]) -> bool:
+    """A term or two, with no auxiliary, pronoun or negation that would make it a clause."""
+    return 0 < len(item) <= MAX_ITEM_WORDS and not any(
+        w in AUXILIARIES or w in PRONOUNS or w in NEGATION_CUES or w.endswith("n't") for w in item
+    )
+
+
+def list_item_sentences(text: str) -> set[str]:
+    """The sentences of ``text`` (as ``split_sentences`` gives them) that are items of a list of
+    terms written one per sentence.
+
+    "Position bias. Attribution window. Negative sampling. Bots." is the same list as its comma
+    separated form, which ``_list_segments`` already reads as one. With at least MIN_LIST_ITEMS
+    such sentences (one-word ones count, though they are too short to be graded), each of them is
+    a list item rather than a claim.
+    """
+    parts = [_BULLET.sub("", part).strip(" \t-•*") for part in _SENTENCE_BREAK.split(text.replace("\r", ""))]
+    items = [part for part in parts if _is_list_item(words(part))]
+    return set(items) if len(items) >= MIN_LIST_ITEMS else set()
+
+
 def _list_segments(text: str) -> int:
     """Count short comma/slash-separated segments; a sentence made mostly of them is a list of terms."""
     body = text.split(":", 1)[1] if text.count(":") == 1 and len(text.split(":", 1)[0].split()) <= 3 else text
@@ -262,13 +288,11 @@ def _list_segments(text: str) -> int:
     # "and"/"or" only introduces the last item.
     parts = re.split(r"[,;]|\s/\s", body)
     segments = [seg for seg in (words(re.sub(r"^\s*(?:and|or)\b", "", part)) for part in parts) if seg]
-    if len(segments) < 4:
+    if len(segments) < MIN_LIST_ITEMS:
         return 0
     # A list of terms has no segment that carries a clause: "I'd use country, device, ..." is an
     # enumeration inside a sentence, not a bare list.
-    if max(len(seg) for seg in segments) > 3:
-        return 0
-    if any(w in AUXILIARIES or w in PRONOUNS or w.endswith("n't") for seg in segments for w in seg):
+    if not all(_is_list_item(seg) for seg in segments):
         return 0
     return len(segments)
 

@@ -57,6 +57,13 @@ def keyword_list(question: Question, rng: random.Random, size: int = 12) -> str:
     return " ".join(chosen[:size])
 
 
+def terms_as_sentences(question: Question, rng: random.Random) -> str:
+    """The same rubric terms two at a time, each pair written as a sentence ("Noise training. ...")."""
+    terms = keyword_list(question, rng).split()
+    pairs = [" ".join(terms[i : i + 2]) for i in range(0, len(terms), 2)]
+    return " ".join(f"{pair[0].upper()}{pair[1:]}." for pair in pairs)
+
+
 def shuffled_words(question: Question, rng: random.Random) -> str:
     tokens = question.model_answer.replace(".", " ").split()
     rng.shuffle(tokens)
@@ -83,6 +90,7 @@ def dont_know(question: Question, rng: random.Random) -> str:
 
 ATTACKS: dict[str, Callable[[Question, random.Random], str]] = {
     "keyword list": keyword_list,
+    "terms one per sentence": terms_as_sentences,
     "shuffled words": shuffled_words,
     "negated key claims": negated_claims,
     "question copied back": question_copied,

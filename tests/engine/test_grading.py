@@ -74,6 +74,17 @@ def test_covering_sentence_is_the_evidence(grader):
     assert result.grade == 4 and result.coverage > 0.9
 
 
+def test_terms_written_one_per_sentence_are_a_list_too(grader):
+    terms = "Memorizes noise. Training data. Low training error. High validation error. Variance."
+    listed = grader.grade(QUESTION, terms)
+    assert not listed.covered and listed.grade <= 1
+    assert any("list of terms" in n for n in listed.notices)
+    # The same claims as sentences, or a terse answer of a few short sentences, still count.
+    claims = "The model memorizes noise in the training data. Low training error, high validation error."
+    terse = grader.grade(QUESTION, claims)
+    assert {p.point_id for p in terse.covered} == {"noise", "gap"}
+
+
 def test_keyword_list_earns_nothing(grader):
     result = grader.grade(QUESTION, "overfitting noise training data validation error generalization variance")
     assert not result.covered

@@ -109,3 +109,14 @@ def test_word_order_tells_english_from_shuffled_words():
     shuffled = word_order_score(" ".join(tokens), transitions)
     assert shuffled < 0
     assert word_order_score(sentence, transitions) > shuffled + 0.1
+
+
+def test_short_verbless_sentences_are_list_items_only_when_there_are_several():
+    from grader.engine.text import list_item_sentences
+
+    assert list_item_sentences("Position bias. Attribution window. Negative sampling. Bots.") == {
+        "Position bias.", "Attribution window.", "Negative sampling.", "Bots."
+    }
+    assert list_item_sentences("Use dropout. Early stopping. It works.") == set()  # too few to be a list
+    # A short sentence with a pronoun, an auxiliary or a negation is a clause, not an item.
+    assert list_item_sentences("It overfits. Noise is fitted. Not general. Variance.") == set()
