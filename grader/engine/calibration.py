@@ -111,11 +111,6 @@ def _stored_entries(path: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")).get("models", {}))
 
 
-def read_calibrations(path: Path) -> dict[str, Calibration]:
-    """All calibrations in a pack's ``calibration.json``, keyed by model id."""
-    return {model_id: Calibration.from_dict(entry) for model_id, entry in _stored_entries(path).items()}
-
-
 def write_calibration(path: Path, calibration: Calibration) -> None:
     """Add or replace the entry for the calibration's model, keeping the others as they are.
 

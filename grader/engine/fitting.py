@@ -27,7 +27,7 @@ from sklearn.metrics import cohen_kappa_score
 from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
-from grader.engine.result import GradeResult
+from grader.engine.result import share_covered
 from grader.engine.rubric import Question
 from grader.engine.text import fit_word_order
 from grader.engine.transcripts import LabelledAnswer
@@ -126,7 +126,7 @@ def fit_calibration(
     human = np.array([a.grade for a in rows])
     design = np.array(
         [
-            [r.coverage, _share_covered(r), math.log1p(r.relevant_words), len(r.misconceptions)]
+            [r.coverage, share_covered(r.points), math.log1p(r.relevant_words), len(r.misconceptions)]
             for r in results
         ]
     )
@@ -162,10 +162,6 @@ def fit_calibration(
             "calibration_split_misconception_f1": round(best_f1, 4),
         },
     )
-
-
-def _share_covered(result: GradeResult) -> float:
-    return sum(point.covered for point in result.points) / len(result.points) if result.points else 0.0
 
 
 def _authored_texts(questions) -> list[str]:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ import numpy as np
 from grader.engine.calibration import Calibration, calibration_for
 from grader.engine.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
 from grader.engine.loader import LoadedPack
-from grader.engine.result import GradeResult, MisconceptionResult, PointResult
+from grader.engine.result import GradeResult, MisconceptionResult, PointResult, share_covered
 from grader.engine.rubric import Misconception, Question
 from grader.engine.spelling import SpellingRepair, known_english_words
 from grader.engine.text import (
@@ -158,7 +158,8 @@ class Grader:
             # Whole sentences and, for long ones, their clauses are all candidate evidence.
             parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}
             units = list(parents)
-            listed = {repair.repair(sentence) for sentence in list_item_sentences(text)}
+            list_items = list_item_sentences(text)
+            listed = {repaired for repaired, typed in as_written.items() if typed in list_items}
             prepared.append((units, notices, parents, as_written, listed))
             all_sentences.extend(units)
             twins.extend(denegate(u) for u in units if is_negated(u))
@@ -425,8 +426,7 @@ class Grader:
         coverage = weighted / question.total_weight
         relevant_words = self._relevant_words(sents, sentences, unit_chances, contradiction | blocked)
         n_misconceptions = len({(m.point_id, m.misconception_id) for m in found})
-        points_covered = sum(point.covered for point in points) / len(points)
-        score = cal.score_for(coverage, points_covered, relevant_words, n_misconceptions)
+        score = cal.score_for(coverage, share_covered(points), relevant_words, n_misconceptions)
         grade = cal.grade_for(score)
         if not any(point.covered for point in points) and grade > MAX_GRADE_WITHOUT_A_POINT:
             # Grade 2 means the core idea is there; with no rubric point covered it cannot be.

@@ -40,6 +40,11 @@ class PointResult:
     """Share of the closest reference's key terms that the sentence uses."""
 
 
+def share_covered(points: list[PointResult]) -> float:
+    """The plain share of a question's points judged covered (0-1), the count an interviewer keeps."""
+    return sum(point.covered for point in points) / len(points) if points else 0.0
+
+
 @dataclass(frozen=True)
 class MisconceptionResult:
     point_id: str

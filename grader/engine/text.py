@@ -87,15 +87,17 @@ def truncate(text: str, max_words: int = MAX_ANSWER_WORDS) -> tuple[str, bool]:
     return text[: matches[max_words - 1].end()], True
 
 
+def _sentence_parts(text: str) -> list[str]:
+    """Every sentence or list item of ``text`` with its bullet and padding removed, short ones too."""
+    return [_BULLET.sub("", part).strip(" \t-•*") for part in _SENTENCE_BREAK.split(text.replace("\r", ""))]
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items of an answer, each stripped; fragments without words are dropped."""
-    parts = _SENTENCE_BREAK.split(text.replace("\r", ""))
-    sentences = []
-    for part in parts:
-        cleaned = _BULLET.sub("", part).strip(" \t-•*")
-        if len(words(cleaned)) >= 2 or (cleaned and len(parts) == 1 and words(cleaned)):
-            sentences.append(cleaned)
-    return sentences
+    parts = _sentence_parts(text)
+    return [
+        part for part in parts if len(words(part)) >= 2 or (part and len(parts) == 1 and words(part))
+    ]
 
 
 _CLAUSE_BREAK = re.compile(
@@ -276,8 +278,7 @@ def list_item_sentences(text: str) -> set[str]:
     such sentences (one-word ones count, though they are too short to be graded), each of them is
     a list item rather than a claim.
     """
-    parts = [_BULLET.sub("", part).strip(" \t-•*") for part in _SENTENCE_BREAK.split(text.replace("\r", ""))]
-    items = [part for part in parts if _is_list_item(words(part))]
+    items = [part for part in _sentence_parts(text) if _is_list_item(words(part))]
     return set(items) if len(items) >= MIN_LIST_ITEMS else set()
 
 
