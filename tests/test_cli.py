@@ -153,3 +153,14 @@ def test_negated_claim_earns_nothing_even_through_a_later_clause():
     data = json.loads(run("grade", "-q", "pinterest.screen.overfitting", "--json", input=answer).stdout)
     assert not any(p["covered"] for p in data["points"] if p["point_id"] == "fits-noise")
     assert data["grade"] <= 1
+
+
+@pytest.mark.real_model
+def test_a_sentence_about_l1_earns_no_l2_point():
+    # MiniLM puts "L1" and "L2" almost on top of each other; the names must keep the points apart.
+    answer = "L1 pushes many weights to exactly zero, so the model becomes sparse."
+    data = json.loads(run("grade", "-q", "pinterest.screen.l1-vs-l2", "--json", input=answer).stdout)
+    covered = {p["point_id"] for p in data["points"] if p["covered"]}
+    assert "l1-sparsity" in covered
+    assert "l2-shrinkage" not in covered
+    assert not data["misconceptions"]  # nor is it read as the wrong claim "L2 gives zeros"

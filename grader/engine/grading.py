@@ -29,11 +29,13 @@ from grader.engine.text import (
     is_non_answer,
     key_terms,
     list_item_sentences,
+    named_apart,
     sentence_shape,
     split_clauses,
     split_sentences,
     term_recall,
     truncate,
+    variant_names,
     word_order_score,
     words,
 )
@@ -58,6 +60,9 @@ split the twin is closer by under 0.01 for most negated sentences, in correct an
 as in wrong ones, so a smaller gap is noise. Any twin that is closer still withholds the point from
 the sentence and its clauses; the candidate is just not accused of a claim they may not make."""
 TOP_K = 2
+NAMED_APART_PENALTY = 0.25
+"""Taken off the similarity of a sentence to a phrasing that names a sibling ("L1" against "L2"):
+as much as a negation mismatch costs, enough to drop a point match to unrelated."""
 """How many of a point's closest references a sentence is compared with (their mean similarity)."""
 EVIDENCE_FLOOR = 0.3
 """Below this similarity the closest sentence is unrelated and not worth quoting."""
@@ -72,8 +77,10 @@ class _RubricVectors:
     misconceptions: np.ndarray
     misconception_point: np.ndarray
     misconception_negated: np.ndarray
+    misconception_names: list[frozenset[tuple[str, str]]]
     misconception_refs: list[tuple[int, Misconception]]
     reference_terms: list[frozenset[str]]
+    reference_names: list[frozenset[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,8 @@ class _Sentences:
     """True for whole sentences, False for clauses split out of long ones."""
     readable: np.ndarray
     """Reads as a sentence (not a list, not shuffled); may still echo the question."""
+    names: list[frozenset[tuple[str, str]]]
+    """Variant names ("L1", "p99") each unit uses; a clause that names none speaks of its sentence's."""
 
 
 class Grader:
@@ -215,16 +224,19 @@ class Grader:
             misconceptions=vectors_mis,
             misconception_point=np.array([n for n, _ in phrasings], dtype=int),
             misconception_negated=np.array([is_negated(p) for _, p in phrasings], dtype=bool),
+            misconception_names=[variant_names(p) for _, p in phrasings],
             misconception_refs=misconceptions,
             reference_terms=[key_terms(ref) for _, ref in references],
+            reference_names=[variant_names(ref) for _, ref in references],
         )
         self._rubrics[key] = rubric
         return rubric
 
     def _analyse_sentences(
         self, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray, rubric: _RubricVectors,
-        whole: set[str], listed: set[str],
+        parents: dict[str, str], listed: set[str],
     ) -> _Sentences:
+        whole = {u for u, s in parents.items() if u == s}
         shapes = [sentence_shape(s) for s in sentences]
         # Compared with each sentence of the question, so copying back part of a long prompt is caught.
         echo = (vectors @ rubric.prompt.T).max(axis=1) >= self.calibration.echo_threshold
@@ -245,6 +257,7 @@ class Grader:
             keyword_list=keyword_list,
             garbled=garbled,
             is_sentence=np.array([s in whole for s in sentences], dtype=bool),
+            names=[variant_names(s) or variant_names(parents[s]) for s in sentences],
         )
 
     def _point_similarities(
@@ -258,6 +271,10 @@ class Grader:
         """
         raw = sents.vectors @ rubric.references.T
         flipped = sents.denegated_vectors @ rubric.references.T
+        # A sentence about L1 is no evidence for a phrasing about L2, however close the vectors are.
+        apart = self._named_apart(sents.names, rubric.reference_names)
+        raw = raw - NAMED_APART_PENALTY * apart
+        flipped = flipped - NAMED_APART_PENALTY * apart
         point_sim = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         point_raw = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         contradiction = np.zeros((len(sents.texts), n_points), dtype=bool)
@@ -289,6 +306,19 @@ class Grader:
         return word_order_score(text, transitions) < self.calibration.word_order_threshold
 
     @staticmethod
+    def _named_apart(
+        sentence_names: list[frozenset[tuple[str, str]]], target_names: list[frozenset[tuple[str, str]]]
+    ) -> np.ndarray:
+        """Sentence x target: the sentence names only siblings of what the target names (see ``named_apart``)."""
+        apart = np.zeros((len(sentence_names), len(target_names)), dtype=bool)
+        if not any(target_names):
+            return apart
+        for i, said in enumerate(sentence_names):
+            if said:
+                apart[i] = [named_apart(said, names) for names in target_names]
+        return apart
+
+    @staticmethod
     def _margins(point_sim: np.ndarray) -> np.ndarray:
         """For each sentence and point: similarity to this point minus the best other point's.
 
@@ -312,13 +342,18 @@ class Grader:
                 overlap[i, p] = max(overlap[i, p], term_recall(terms, ref_terms))
         return overlap
 
-    def _similarities(self, sents: _Sentences, targets: np.ndarray, target_negated: np.ndarray) -> np.ndarray:
-        """Sentence x target cosine, lowered where one side is negated and the other is not."""
+    def _similarities(
+        self, sents: _Sentences, targets: np.ndarray, target_negated: np.ndarray,
+        target_names: list[frozenset[tuple[str, str]]],
+    ) -> np.ndarray:
+        """Sentence x target cosine, lowered where one side is negated and the other is not, and
+        where the sentence names a sibling of what the target names ("L1" against "L2")."""
         if targets.shape[0] == 0:
             return np.zeros((len(sents.texts), 0), dtype=np.float32)
         raw = sents.vectors @ targets.T
         mismatch = sents.negated[:, None] != target_negated[None, :]
-        return raw - self.calibration.negation_penalty * mismatch
+        apart = self._named_apart(sents.names, target_names)
+        return raw - self.calibration.negation_penalty * mismatch - NAMED_APART_PENALTY * apart
 
     def _grade_sentences(
         self, question: Question, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray,
@@ -329,8 +364,7 @@ class Grader:
         the sentences that are items of a list of terms."""
         cal = self.calibration
         rubric = self._rubric(question)
-        whole = {u for u, s in parents.items() if u == s}
-        sents = self._analyse_sentences(sentences, vectors, denegated, rubric, whole, listed)
+        sents = self._analyse_sentences(sentences, vectors, denegated, rubric, parents, listed)
         sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
         n_points = len(question.points)
 
@@ -345,7 +379,9 @@ class Grader:
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)
         found: list[MisconceptionResult] = []
-        mis_sim = self._similarities(sents, rubric.misconceptions, rubric.misconception_negated)
+        mis_sim = self._similarities(
+            sents, rubric.misconceptions, rubric.misconception_negated, rubric.misconception_names
+        )
         for n, (p, misconception) in enumerate(rubric.misconception_refs):
             sim = mis_sim[:, rubric.misconception_point == n].max(axis=1)
             closer_than_point = sim > point_sim[:, p] + cal.misconception_margin

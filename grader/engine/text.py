@@ -147,6 +147,28 @@ def term_recall(sentence_terms: frozenset[str], reference_terms: frozenset[str])
     return len(sentence_terms & reference_terms) / len(reference_terms) if reference_terms else 0.0
 
 
+_VARIANT_NAME = re.compile(r"\b([a-z]{1,3})(\d{1,3})\b", re.IGNORECASE)
+
+
+def variant_names(text: str) -> frozenset[tuple[str, str]]:
+    """Names made of letters and a number ("L1", "L2", "p99"), as (letters, number) in lower case."""
+    return frozenset((letters.lower(), number) for letters, number in _VARIANT_NAME.findall(text))
+
+
+def named_apart(sentence: frozenset[tuple[str, str]], reference: frozenset[tuple[str, str]]) -> bool:
+    """Whether a sentence names only other members of a family the reference names ("L1" against "L2").
+
+    MiniLM reads "L1" and "L2" as near-identical tokens, so "L1 sets weights to zero" matches "L2
+    shrinks weights toward zero" closely; the names, not the embedding, tell the two claims apart.
+    """
+    for family in {letters for letters, _ in reference}:
+        said = {name for name in sentence if name[0] == family}
+        meant = {name for name in reference if name[0] == family}
+        if said and not said & meant:
+            return True
+    return False
+
+
 _DENEGATIONS = [
     (re.compile(r"\bcan(?:no|')t\b", re.IGNORECASE), "can"),
     (re.compile(r"\bwon't\b", re.IGNORECASE), "will"),
@@ -190,6 +212,8 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
     "X is not Y", "you don't need X" and "it is not true that X" negate the claim itself.
     """
     cue = tokens[index]
+    if cue == "without":
+        return True
     before = tokens[index - 1] if index else ""
     after = tokens[index + 1] if index + 1 < len(tokens) else ""
     # A subordinator a few words back, with no clause break between, opens the clause the cue is in.

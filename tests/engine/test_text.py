@@ -28,6 +28,8 @@ def test_negation_ignores_not_only():
         "Ads that weren't clicked are negatives.",  # relative clause
         "Augment the data if I can't get more.",  # subordinate clause
         "Give new ads exploration traffic, otherwise they never get impressions.",
+        "Train with ID dropout so the model works without the ID.",  # "without" negates its object only
+        "Negatives are the impressions without a click.",
     ],
 )
 def test_negation_local_to_a_phrase_leaves_the_claim_standing(sentence):
@@ -120,3 +122,15 @@ def test_short_verbless_sentences_are_list_items_only_when_there_are_several():
     assert list_item_sentences("Use dropout. Early stopping. It works.") == set()  # too few to be a list
     # A short sentence with a pronoun, an auxiliary or a negation is a clause, not an item.
     assert list_item_sentences("It overfits. Noise is fitted. Not general. Variance.") == set()
+
+
+def test_variant_names_tell_siblings_apart():
+    from grader.engine.text import named_apart, variant_names
+
+    l1, l2, both = variant_names("L1 zeroes weights"), variant_names("l2 shrinks them"), variant_names("L1 and L2")
+    assert l1 == {("l", "1")} and l2 == {("l", "2")}
+    assert named_apart(l1, l2) and named_apart(l2, l1)
+    assert not named_apart(l1, both) and not named_apart(both, l2)  # naming both speaks of each
+    assert not named_apart(l1, l1)
+    assert not named_apart(frozenset(), l2)  # "ridge shrinks weights" names nothing: the vectors decide
+    assert not named_apart(variant_names("p99 latency"), l2)  # another family altogether
