@@ -25,6 +25,7 @@ from grader.engine.spelling import SpellingRepair, known_english_words
 from grader.engine.text import (
     MAX_ANSWER_WORDS,
     denegate,
+    follows_colon,
     is_negated,
     is_non_answer,
     key_terms,
@@ -373,8 +374,10 @@ class Grader:
         )
         # A clause answers for its sentence's negation too: "It is not true that L1 gives zeros, so it
         # produces sparse models" must not earn the sparsity point through its second clause.
+        # What follows a colon is asserted on its own ("X isn't the adjacency: it runs random walks").
         parent = np.array([sents.texts.index(sentence) for sentence in sentences])
-        negation_blocks = contradiction | negation_unclear | contradiction[parent]
+        own_claim = np.array([follows_colon(u, s) for u, s in zip(sents.texts, sentences, strict=True)])
+        negation_blocks = contradiction | negation_unclear | (contradiction[parent] & ~own_claim[:, None])
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)

@@ -137,6 +137,19 @@ def _stem(word: str) -> str:
     return word
 
 
+def follows_colon(clause: str, sentence: str) -> bool:
+    """Whether a clause of ``sentence`` (from ``split_clauses``) starts right after a colon.
+
+    What follows a colon is asserted on its own: in "neighbourhoods aren't the adjacency: they run
+    random walks" the negation stays in front of the colon.
+    """
+    head = words(clause)[:3]
+    if not head:
+        return False
+    pattern = r":\s*" + r"\W+".join(re.escape(w) for w in head)
+    return re.search(pattern, sentence, re.IGNORECASE) is not None
+
+
 def key_terms(text: str) -> frozenset[str]:
     """Content words of a text, crudely stemmed: the technical terms a point is usually named by."""
     return frozenset(_stem(w) for w in words(text) if len(w) > 2 and w not in FUNCTION_WORDS)
@@ -225,6 +238,8 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
     if cue in ("not", "never", "no"):
         if before in _CONTRAST_OPENERS:
             return True
+        if cue == "not" and index == 0 and any(t in _CONTRAST_OPENERS for t in tokens[2:]):
+            return True  # a fronted contrast: "Not accuracy, use PR-AUC."
         if cue == "no":
             return False
         participle = after.endswith("ed") or after in _IRREGULAR_PARTICIPLES

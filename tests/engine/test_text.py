@@ -30,6 +30,7 @@ def test_negation_ignores_not_only():
         "Give new ads exploration traffic, otherwise they never get impressions.",
         "Train with ID dropout so the model works without the ID.",  # "without" negates its object only
         "Negatives are the impressions without a click.",
+        "Not accuracy, use PR-AUC.",  # a fronted contrast
     ],
 )
 def test_negation_local_to_a_phrase_leaves_the_claim_standing(sentence):
@@ -45,6 +46,7 @@ def test_negation_local_to_a_phrase_leaves_the_claim_standing(sentence):
         "There is no need for a retrieval stage.",
         "You don't need negatives because clicks are enough.",
         "PinSage is not a graph convolutional network.",
+        "Not needed.",
     ],
 )
 def test_negation_of_the_claim_itself_is_caught(sentence):
@@ -134,3 +136,15 @@ def test_variant_names_tell_siblings_apart():
     assert not named_apart(l1, l1)
     assert not named_apart(frozenset(), l2)  # "ridge shrinks weights" names nothing: the vectors decide
     assert not named_apart(variant_names("p99 latency"), l2)  # another family altogether
+
+
+def test_a_clause_after_a_colon_is_its_own_claim():
+    from grader.engine.text import follows_colon
+
+    sentence = "Neighbourhoods aren't the literal adjacency: they run short random walks from the node, and keep the top nodes"
+    first, second, *_ = split_clauses(sentence)
+    assert follows_colon(second, sentence)
+    assert not follows_colon(first, sentence)
+    # After a comma the clause still answers for the negation before it.
+    sentence = "It is not true that the model learns the noise, so it basically memorizes the training data here"
+    assert not any(follows_colon(clause, sentence) for clause in split_clauses(sentence))
