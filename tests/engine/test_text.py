@@ -141,7 +141,7 @@ def test_variant_names_tell_siblings_apart():
 def test_a_clause_after_a_colon_is_its_own_claim():
     from grader.engine.text import follows_colon
 
-    sentence = "Neighbourhoods aren't the literal adjacency: they run short random walks from the node, and keep the top nodes"
+    sentence = "Neighbourhoods aren't the adjacency: they run short random walks from the node, and keep the top nodes"
     first, second, *_ = split_clauses(sentence)
     assert follows_colon(second, sentence)
     assert not follows_colon(first, sentence)
