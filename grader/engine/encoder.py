@@ -38,6 +38,11 @@ FAST_PATH_CHECK_TEXTS = (
     "I would compare training and validation loss, then add data or regularise the model.",
     " ".join(["Early stopping halts training when the validation error stops improving."] * 30),
 )
+BFLOAT16_MIN_COSINE = 0.9999
+"""Smallest cosine to the stock float32 vector, on every check text, at which bfloat16 is used.
+Measured on an answer's texts: 0.99998 at worst, a change in the fifth decimal of a similarity."""
+FLOAT32_ENV = "MOCKINT_FLOAT32"
+"""Set to 1 to keep every matrix product in float32 (the same vectors on every machine)."""
 FAST_PATH_CHECK_MAX_TOKENS = 32
 """Token limit during the load-time check: truncation is checked all the same, and the check costs
 about 50 ms of the background load instead of about 150 ms with the model's 256 tokens."""
@@ -98,6 +103,11 @@ class SentenceTransformerEncoder:
     def fast_path(self) -> bool:
         """Whether ``encode`` uses the packed BERT pass (same vectors, less CPU); False before loading."""
         return self._packed is not None
+
+    @property
+    def precision(self) -> str:
+        """"bfloat16" when the packed pass multiplies matrices in bfloat16, else "float32"."""
+        return "bfloat16" if self._packed is not None and self._packed.bfloat16 else "float32"
 
     def load(self) -> None:
         with self._lock:
@@ -164,12 +174,29 @@ def _stock_encode(model: Any, texts: Sequence[str], batch_size: int) -> np.ndarr
     return np.asarray(vectors, dtype=np.float32)
 
 
+def _native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX512-BF16).
+
+    Elsewhere bfloat16 is emulated and slower than float32, so it is not used.
+    """
+    import torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
+    try:
+        return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+    except Exception:  # a private probe that changed or failed only costs the speed-up
+        return False
+
+
 def _checked_packed_encoder(model: Any) -> PackedBertEncoder | None:
     """The packed pass for ``model`` if it supports it and matches stock encoding, else None.
 
     The packed pass reimplements the model's forward pass, so it is trusted only after giving the
     same vectors as the model itself on ``FAST_PATH_CHECK_TEXTS``: a library upgrade that changes
     the architecture or preprocessing falls back to stock encoding instead of changing grades.
+    On a CPU with hardware bfloat16 the pass then runs its matrix products in bfloat16 (about 1.7x
+    faster for an answer), if on every check text its vector stays within ``BFLOAT16_MIN_COSINE``
+    of the stock one; ``MOCKINT_FLOAT32=1`` keeps float32.
     """
     from grader.engine.packed_bert import PackedBertEncoder, supported
 
@@ -190,7 +217,17 @@ def _checked_packed_encoder(model: Any) -> PackedBertEncoder | None:
         model.max_seq_length = limit
     if fast.shape != stock.shape or not float(np.abs(fast - stock).max()) <= FAST_PATH_TOLERANCE:
         return None
-    return packed
+    if os.environ.get(FLOAT32_ENV, "").strip() not in ("", "0") or not _native_bfloat16():
+        return packed
+    model.max_seq_length = min(limit, FAST_PATH_CHECK_MAX_TOKENS)
+    try:
+        half = PackedBertEncoder(model, bfloat16=True)
+        cosines = (half.encode(FAST_PATH_CHECK_TEXTS) * stock).sum(axis=1)
+    except Exception:  # fall back to the float32 pass, which passed its check
+        return packed
+    finally:
+        model.max_seq_length = limit
+    return half if float(cosines.min()) >= BFLOAT16_MIN_COSINE else packed
 
 
 def _path_fingerprint(path: Path) -> str:

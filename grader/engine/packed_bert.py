@@ -8,6 +8,9 @@ of a few length-sorted texts, padded only to the longest text of the group.
 
 The maths is exactly sentence-transformers' Transformer -> mean Pooling -> Normalize in eval mode,
 so results differ from ``SentenceTransformer.encode`` by float rounding only (measured <= 3e-7).
+With ``bfloat16=True`` the matrix products run in bfloat16 (residuals, layer norms and pooling stay
+float32): on a CPU with AMX, 31 against 54 ms for an answer's 26 texts, every vector within cosine
+0.99997 of float32.
 ``supported`` admits only the architecture this was checked on; the caller still compares both
 paths on real texts before trusting this one (see ``SentenceTransformerEncoder.load``).
 """
@@ -86,7 +89,7 @@ class PackedBertEncoder:
     used from several threads.
     """
 
-    def __init__(self, model: SentenceTransformer) -> None:
+    def __init__(self, model: SentenceTransformer, *, bfloat16: bool = False) -> None:
         if not supported(model):
             raise ValueError("the packed BERT pass only supports BertModel + mean pooling + Normalize")
         self._model = model
@@ -106,10 +109,27 @@ class PackedBertEncoder:
             weight = torch.cat([part.weight for part in parts]).detach().contiguous()
             bias = torch.cat([part.bias for part in parts]).detach().contiguous()
             self._fused_qkv.append((weight, bias))
+        # bfloat16 copies of every layer's weights (about half the model's size again), made once
+        # so no pass pays for converting them.
+        self._bf16_layers: list[tuple[tuple[torch.Tensor, torch.Tensor], ...]] | None = None
+        if bfloat16:
+            self._bf16_layers = []
+            for (qkv_weight, qkv_bias), layer in zip(self._fused_qkv, self._bert.encoder.layer, strict=True):
+                linears = (layer.attention.output.dense, layer.intermediate.dense, layer.output.dense)
+                self._bf16_layers.append(
+                    tuple(
+                        (w.detach().to(torch.bfloat16), b.detach().to(torch.bfloat16))
+                        for w, b in [(qkv_weight, qkv_bias), *((m.weight, m.bias) for m in linears)]
+                    )
+                )
 
     @property
     def dimension(self) -> int:
         return self._hidden
+
+    @property
+    def bfloat16(self) -> bool:
+        return self._bf16_layers is not None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -157,6 +177,31 @@ class PackedBertEncoder:
         embed = self._bert.embeddings
         hidden = embed.word_embeddings(token_ids) + embed.token_type_embeddings(token_types)
         hidden = embed.LayerNorm(hidden + embed.position_embeddings(positions))
+        if self._bf16_layers is not None:
+            hidden = self._bf16_encoder(hidden, groups)
+        else:
+            hidden = self._fp32_encoder(hidden, groups)
+        sums = hidden.new_zeros(len(lengths), self._hidden).index_add_(0, text_of_token, hidden)
+        means = sums / length_tensor.to(hidden.dtype)[:, None]
+        return functional.normalize(means, p=2, dim=1)
+
+    def _bf16_encoder(self, hidden: torch.Tensor, groups: list[_AttentionGroup]) -> torch.Tensor:
+        """The transformer layers with matrix products in bfloat16 and residuals, LayerNorm in float32."""
+        assert self._bf16_layers is not None
+        bf16 = torch.bfloat16
+        for weights, layer in zip(self._bf16_layers, self._bert.encoder.layer, strict=True):
+            (qkv_w, qkv_b), (out_w, out_b), (mid_w, mid_b), (down_w, down_b) = weights
+            qkv = functional.linear(hidden.to(bf16), qkv_w, qkv_b)
+            context = torch.empty(hidden.shape, dtype=bf16)
+            for group in groups:
+                self._attend(qkv, group, context)
+            attention_output = layer.attention.output
+            hidden = attention_output.LayerNorm(functional.linear(context, out_w, out_b).float() + hidden)
+            middle = layer.intermediate.intermediate_act_fn(functional.linear(hidden.to(bf16), mid_w, mid_b))
+            hidden = layer.output.LayerNorm(functional.linear(middle, down_w, down_b).float() + hidden)
+        return hidden
+
+    def _fp32_encoder(self, hidden: torch.Tensor, groups: list[_AttentionGroup]) -> torch.Tensor:
         for (qkv_weight, qkv_bias), layer in zip(self._fused_qkv, self._bert.encoder.layer, strict=True):
             qkv = functional.linear(hidden, qkv_weight, qkv_bias)
             context = torch.empty_like(hidden)
@@ -165,10 +210,7 @@ class PackedBertEncoder:
             attention_output = layer.attention.output
             hidden = attention_output.LayerNorm(attention_output.dense(context) + hidden)
             hidden = layer.output.LayerNorm(layer.output.dense(layer.intermediate(hidden)) + hidden)
-
-        sums = hidden.new_zeros(len(lengths), self._hidden).index_add_(0, text_of_token, hidden)
-        means = sums / length_tensor.to(hidden.dtype)[:, None]
-        return functional.normalize(means, p=2, dim=1)
+        return hidden
 
     def _attend(self, qkv: torch.Tensor, group: _AttentionGroup, context: torch.Tensor) -> None:
         """Multi-head self-attention for one group, written into the group's rows of ``context``."""
@@ -176,9 +218,8 @@ class PackedBertEncoder:
         grid = qkv.index_select(0, group.grid_rows) if group.padded else qkv[group.tokens]
         query, key, value = grid.view(count, width, 3, self._heads, self._head_size).permute(2, 0, 3, 1, 4)
         # The same fused CPU kernel as the stock path (transformers' "sdpa" attention).
-        attended = functional.scaled_dot_product_attention(
-            query, key, value, attn_mask=group.key_mask if group.padded else None, scale=self._scaling
-        )
+        mask = group.key_mask.to(query.dtype) if group.padded else None  # no copy when float32
+        attended = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=self._scaling)
         attended = attended.transpose(1, 2).reshape(count * width, self._hidden)
         if group.padded:
             torch.index_select(attended, 0, group.slots, out=context[group.tokens])

@@ -67,14 +67,70 @@ def test_the_packaged_model_uses_the_fast_path(real_encoder: SentenceTransformer
     assert model.max_seq_length == 256  # the load-time check lowers it and must restore it
 
 
-def test_packed_matches_stock_on_every_pinterest_rubric_text(
-    real_encoder: SentenceTransformerEncoder, model: Any
-) -> None:
+def test_packed_matches_stock_on_every_pinterest_rubric_text(model: Any, packed_bert: ModuleType) -> None:
     texts = rubric_texts()
     assert len(texts) > 500
-    fast = real_encoder.encode(texts)
+    fast = packed_bert.PackedBertEncoder(model).encode(texts)
     assert fast.dtype == np.float32
     assert max_difference(fast, stock_encode(model, texts)) <= TOLERANCE
+
+
+def test_bfloat16_pass_stays_within_a_cosine_of_stock(model: Any, packed_bert: ModuleType) -> None:
+    from grader.engine.encoder import BFLOAT16_MIN_COSINE
+
+    texts = rubric_texts() + EDGE_CASES
+    half = packed_bert.PackedBertEncoder(model, bfloat16=True)
+    assert half.bfloat16
+    vectors = half.encode(texts)
+    assert vectors.dtype == np.float32
+    cosines = (vectors * stock_encode(model, texts)).sum(axis=1)
+    assert cosines.min() >= BFLOAT16_MIN_COSINE
+    assert max_difference(vectors, stock_encode(model, texts)) > TOLERANCE  # it really is another pass
+
+
+def test_bfloat16_is_used_only_on_native_hardware_and_can_be_turned_off(
+    packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grader.engine import encoder as encoder_module
+
+    monkeypatch.setattr(encoder_module, "_native_bfloat16", lambda: True)
+    native = SentenceTransformerEncoder()
+    native.load()
+    assert native.fast_path and native.precision == "bfloat16"
+
+    monkeypatch.setenv("MOCKINT_FLOAT32", "1")
+    forced = SentenceTransformerEncoder()
+    forced.load()
+    assert forced.fast_path and forced.precision == "float32"
+
+    monkeypatch.delenv("MOCKINT_FLOAT32")
+    monkeypatch.setattr(encoder_module, "_native_bfloat16", lambda: False)
+    emulated = SentenceTransformerEncoder()
+    emulated.load()
+    assert emulated.fast_path and emulated.precision == "float32"
+    texts = EDGE_CASES[1:]
+    assert max_difference(emulated.encode(texts), stock_encode(emulated.sentence_model, texts)) <= TOLERANCE
+
+
+def test_a_bfloat16_pass_that_drifts_falls_back_to_float32(
+    packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from grader.engine import encoder as encoder_module
+
+    genuine = packed_bert.PackedBertEncoder.encode
+
+    def drifting(self: Any, texts: list[str]) -> np.ndarray:
+        vectors = genuine(self, texts)
+        if self.bfloat16:  # turn every vector a little, as a broken kernel might
+            vectors = vectors + np.float32(0.02) * np.roll(vectors, 1, axis=1)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
+
+    monkeypatch.setattr(encoder_module, "_native_bfloat16", lambda: True)
+    monkeypatch.setattr(packed_bert.PackedBertEncoder, "encode", drifting)
+    encoder = SentenceTransformerEncoder()
+    encoder.load()
+    assert encoder.fast_path and encoder.precision == "float32"
 
 
 def test_packed_matches_stock_on_edge_cases(model: Any, packed_bert: ModuleType) -> None:
