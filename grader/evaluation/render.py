@@ -206,6 +206,13 @@ def print_benchmark_report(console: Console, report: dict[str, Any]) -> None:
     console.print(f"model {report['model_id']}; {report['protocol']}; {report['seconds']} s", style="dim")
 
 
+def _verdict(ok: bool, *, perturbation: bool) -> str:
+    """Attacks fail the suite; a perturbation that misbehaves (padding, a false claim) is a warning."""
+    if ok:
+        return "[green]ok[/green]"
+    return "[yellow]warn[/yellow]" if perturbation else "[red]FAIL[/red]"
+
+
 def print_robustness_report(console: Console, report: dict[str, Any]) -> None:
     table = Table(title=f"Robustness: {report['questions']} questions, seed {report['seed']}", title_justify="left")
     for column in ("case", "n", "mean grade", "max grade", "expected", "result"):
@@ -238,7 +245,7 @@ def print_robustness_report(console: Console, report: dict[str, Any]) -> None:
             f"{entry['mean_grade']:.2f}",
             str(entry["max_grade"]),
             expected,
-            ("[green]ok[/green]" if ok else "[red]FAIL[/red]") + extra,
+            _verdict(ok, perturbation=kind in ("padded correct answer", "correct answer + false claim")) + extra,
         )
     console.print(table)
     for warning in report["warnings"]:

@@ -69,3 +69,25 @@ def test_cli_exit_status_follows_the_verdict(project):
     payload = json.loads(result.stdout)
     assert result.exit_code == (0 if payload["passed"] else 1)
     assert set(payload["summary"]) >= set(ATTACKS)
+
+
+def _rendered(report) -> str:
+    from rich.console import Console
+
+    from grader.evaluation.render import print_robustness_report
+
+    console = Console(record=True, width=200)
+    print_robustness_report(console, report)
+    return console.export_text()
+
+
+def test_table_marks_failed_attacks_fail_and_misbehaving_perturbations_warn(project):
+    question = load_company("acme").questions[QUESTION_ID]
+    # Attacks at 0 pass, but the false claim (also 0 here) is not named: a warning, not a failure.
+    passing = _rendered(run_robustness([question], StubGrader(attack_grade=0)))
+    rows = {line.split("│")[1].strip(): line for line in passing.splitlines() if line.count("│") > 3}
+    assert "warn" in rows["correct answer + false claim"] and "FAIL" not in passing
+    assert "ok" in rows["keyword list"]
+    failing = _rendered(run_robustness([question], StubGrader(attack_grade=2)))
+    rows = {line.split("│")[1].strip(): line for line in failing.splitlines() if line.count("│") > 3}
+    assert "FAIL" in rows["keyword list"]
