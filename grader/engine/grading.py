@@ -61,10 +61,10 @@ split the twin is closer by under 0.01 for most negated sentences, in correct an
 as in wrong ones, so a smaller gap is noise. Any twin that is closer still withholds the point from
 the sentence and its clauses; the candidate is just not accused of a claim they may not make."""
 TOP_K = 2
+"""How many of a point's closest references a sentence is compared with (their mean similarity)."""
 NAMED_APART_PENALTY = 0.25
 """Taken off the similarity of a sentence to a phrasing that names a sibling ("L1" against "L2"):
 as much as a negation mismatch costs, enough to drop a point match to unrelated."""
-"""How many of a point's closest references a sentence is compared with (their mean similarity)."""
 EVIDENCE_FLOOR = 0.3
 """Below this similarity the closest sentence is unrelated and not worth quoting."""
 
