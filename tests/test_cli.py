@@ -164,3 +164,15 @@ def test_a_sentence_about_l1_earns_no_l2_point():
     assert "l1-sparsity" in covered
     assert "l2-shrinkage" not in covered
     assert not data["misconceptions"]  # nor is it read as the wrong claim "L2 gives zeros"
+
+
+@pytest.mark.real_model
+def test_a_claim_after_a_colon_stands_on_its_own():
+    # The negation before the colon denies the literal adjacency, not the random walks after it.
+    answer = (
+        "The trick is that PinSage neighbourhoods aren't the literal graph adjacency: they run short random walks "
+        "from the node and keep the nodes with the highest visit counts as its neighbourhood."
+    )
+    data = json.loads(run("grade", "-q", "pinterest.design.embeddings", "--json", input=answer).stdout)
+    covered = {p["point_id"] for p in data["points"] if p["covered"]}
+    assert "random-walk-neighbourhoods" in covered

@@ -42,7 +42,7 @@ BFLOAT16_MIN_COSINE = 0.9999
 """Smallest cosine to the stock float32 vector, on every check text, at which bfloat16 is used.
 Measured on an answer's texts: 0.99998 at worst, a change in the fifth decimal of a similarity."""
 FLOAT32_ENV = "MOCKINT_FLOAT32"
-"""Set to 1 to keep every matrix product in float32 (the same vectors on every machine)."""
+"""Set to 1 to keep every matrix product in float32 (vectors already in the on-disk cache are reused)."""
 FAST_PATH_CHECK_MAX_TOKENS = 32
 """Token limit during the load-time check: truncation is checked all the same, and the check costs
 about 50 ms of the background load instead of about 150 ms with the model's 256 tokens."""

@@ -24,13 +24,14 @@ from grader.engine.rubric import Misconception, Question
 from grader.engine.spelling import SpellingRepair, known_english_words
 from grader.engine.text import (
     MAX_ANSWER_WORDS,
+    clauses_after_colon,
     denegate,
-    follows_colon,
     is_negated,
     is_non_answer,
     key_terms,
     list_item_sentences,
     named_apart,
+    refers_back,
     sentence_shape,
     split_clauses,
     split_sentences,
@@ -99,7 +100,13 @@ class _Sentences:
     readable: np.ndarray
     """Reads as a sentence (not a list, not shuffled); may still echo the question."""
     names: list[frozenset[tuple[str, str]]]
-    """Variant names ("L1", "p99") each unit uses; a clause that names none speaks of its sentence's."""
+    """Variant names ("L1", "F1") each unit uses; a clause that names none but opens with a pronoun
+    ("so it's sparse") speaks of its sentence's."""
+
+
+def _unit_names(unit: str, sentence: str) -> frozenset[tuple[str, str]]:
+    """The variant names a unit speaks of: its own, or its sentence's when it opens with a pronoun."""
+    return variant_names(unit) or (variant_names(sentence) if unit != sentence and refers_back(unit) else frozenset())
 
 
 class Grader:
@@ -258,7 +265,7 @@ class Grader:
             keyword_list=keyword_list,
             garbled=garbled,
             is_sentence=np.array([s in whole for s in sentences], dtype=bool),
-            names=[variant_names(s) or variant_names(parents[s]) for s in sentences],
+            names=[_unit_names(s, parents[s]) for s in sentences],
         )
 
     def _point_similarities(
@@ -376,7 +383,7 @@ class Grader:
         # produces sparse models" must not earn the sparsity point through its second clause.
         # What follows a colon is asserted on its own ("X isn't the adjacency: it runs random walks").
         parent = np.array([sents.texts.index(sentence) for sentence in sentences])
-        own_claim = np.array([follows_colon(u, s) for u, s in zip(sents.texts, sentences, strict=True)])
+        own_claim = np.array([u in clauses_after_colon(s) for u, s in zip(sents.texts, sentences, strict=True)])
         negation_blocks = contradiction | negation_unclear | (contradiction[parent] & ~own_claim[:, None])
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.

@@ -113,18 +113,63 @@ def split_clauses(sentence: str) -> list[str]:
     Candidates often pack several rubric points into one long spoken sentence; comparing each
     clause on its own keeps one point's words from diluting another's match.
     """
+    return [clause for clause, _ in _clauses_with_breaks(sentence)]
+
+
+def _clauses_with_breaks(sentence: str) -> list[tuple[str, str]]:
+    """``split_clauses``, each clause with the break (punctuation or space) that opens it."""
     if len(words(sentence)) < LONG_SENTENCE_WORDS:
         return []
-    clauses: list[str] = []
-    pending = ""
-    for piece in _CLAUSE_BREAK.split(sentence):
+    pieces: list[tuple[str, str]] = []
+    start, opening = 0, ""
+    for match in _CLAUSE_BREAK.finditer(sentence):
+        pieces.append((sentence[start : match.start()], opening))
+        start, opening = match.end(), match.group()
+    pieces.append((sentence[start:], opening))
+    clauses: list[tuple[str, str]] = []
+    pending, pending_break = "", ""
+    for piece, opening in pieces:
+        if not pending:
+            pending_break = opening
         pending = f"{pending} {piece}".strip() if pending else piece.strip()
         if len(words(pending)) >= MIN_CLAUSE_WORDS:
-            clauses.append(pending)
+            clauses.append((pending, pending_break))
             pending = ""
     if pending and clauses:
-        clauses[-1] = f"{clauses[-1]} {pending}"
+        clauses[-1] = (f"{clauses[-1][0]} {pending}", clauses[-1][1])
     return clauses if len(clauses) > 1 else []
+
+
+_DENIES_WHAT_FOLLOWS = re.compile(r"\b(?:not|n't)\s+(?:true|the case|correct)\b|\bfalse\s+that\b", re.IGNORECASE)
+
+
+def clauses_after_colon(sentence: str) -> frozenset[str]:
+    """The clauses of ``sentence`` (as ``split_clauses`` gives them) after its first colon that are
+    asserted on their own, though the sentence is negated before the colon.
+
+    In "neighbourhoods aren't the adjacency: they run random walks" and "we can't score every ad, so
+    it's a cascade: a cheap sweep, then a ranker" the negation stays in front of the colon. In
+    "people say: L1 zeroes weights, which is not true", "it is not true that X: ..." and "you don't
+    split by segment: new users, new ads" it reaches past it, and the clauses answer for it.
+    """
+    before, _, rest = sentence.partition(":")
+    # "It is not true that X: ..." denies everything after it too; so does a negation after the colon.
+    if not rest or _DENIES_WHAT_FOLLOWS.search(before) or is_negated(rest):
+        return frozenset()
+    after: list[str] = []
+    for clause, opening in _clauses_with_breaks(sentence):
+        if after or ":" in opening:
+            after.append(clause)
+    if not after:
+        return frozenset()
+    # What follows a colon spells out the clause just before it. When that clause is negated, only a
+    # new statement with its own subject ("...: they run random walks") stands apart from it; a list
+    # ("You don't split by segment: new users, new ads") is denied with it.
+    just_before = [piece for piece in _CLAUSE_BREAK.split(before) if words(piece)][-1:]
+    new_subject = (words(after[0])[:1] or [""])[0] in PRONOUNS
+    if just_before and is_negated(just_before[0]) and not new_subject:
+        return frozenset()
+    return frozenset(after)
 
 
 _SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "es", "s", "ed", "ly")
@@ -137,19 +182,6 @@ def _stem(word: str) -> str:
     return word
 
 
-def follows_colon(clause: str, sentence: str) -> bool:
-    """Whether a clause of ``sentence`` (from ``split_clauses``) starts right after a colon.
-
-    What follows a colon is asserted on its own: in "neighbourhoods aren't the adjacency: they run
-    random walks" the negation stays in front of the colon.
-    """
-    head = words(clause)[:3]
-    if not head:
-        return False
-    pattern = r":\s*" + r"\W+".join(re.escape(w) for w in head)
-    return re.search(pattern, sentence, re.IGNORECASE) is not None
-
-
 def key_terms(text: str) -> frozenset[str]:
     """Content words of a text, crudely stemmed: the technical terms a point is usually named by."""
     return frozenset(_stem(w) for w in words(text) if len(w) > 2 and w not in FUNCTION_WORDS)
@@ -160,12 +192,28 @@ def term_recall(sentence_terms: frozenset[str], reference_terms: frozenset[str])
     return len(sentence_terms & reference_terms) / len(reference_terms) if reference_terms else 0.0
 
 
-_VARIANT_NAME = re.compile(r"\b([a-z]{1,3})(\d{1,3})\b", re.IGNORECASE)
+_VARIANT_NAME = re.compile(r"\b([a-z]{1,2})(\d)\b", re.IGNORECASE | re.ASCII)
 
 
 def variant_names(text: str) -> frozenset[tuple[str, str]]:
-    """Names made of letters and a number ("L1", "L2", "p99"), as (letters, number) in lower case."""
+    """Names of one or two letters and a digit ("L1", "L2", "F1"), as (letters, digit) in lower case.
+
+    Longer numbers ("p95", "x86", "H100") are measurements or products, not members of a family
+    whose names a sentence model confuses."""
     return frozenset((letters.lower(), number) for letters, number in _VARIANT_NAME.findall(text))
+
+
+_BACK_REFERENCES = _word_set("it it's its they they're them this that these those which")
+
+
+def refers_back(clause: str) -> bool:
+    """Whether a clause's subject is a pronoun for something named before it ("so it's sparse")."""
+    for word in words(clause)[:3]:
+        if word in _BACK_REFERENCES:
+            return True
+        if word not in CONJUNCTIONS and word not in ("then", "also", "just"):
+            return False
+    return False
 
 
 def named_apart(sentence: frozenset[tuple[str, str]], reference: frozenset[tuple[str, str]]) -> bool:
@@ -214,6 +262,24 @@ _IRREGULAR_PARTICIPLES = _word_set("seen shown given taken known done shut run r
 _SUBORDINATORS = _word_set("if when unless otherwise because since until while whenever once")
 
 
+_PREDICATE_WORDS = _word_set(
+    "true necessary needed required possible useful important enough sure good helpful relevant always "
+    "really quite very every all a an the that"
+)
+
+
+def _is_fronted_contrast(tokens: list[str]) -> bool:
+    """ "Not accuracy, use PR-AUC": a sentence opening with "not", one to three words and a comma (or
+    "but"), where the words name a thing rather than state a predicate ("Not needed, ..." denies)."""
+    comma = next((i for i, t in enumerate(tokens[:5]) if t in (",", ";", "but")), None)
+    if comma is None or comma < 2:
+        return False
+    named = tokens[1:comma]
+    return not any(
+        t in _PREDICATE_WORDS or t in AUXILIARIES or t.endswith("ed") or t in _IRREGULAR_PARTICIPLES for t in named
+    )
+
+
 def _negation_is_local(tokens: list[str], index: int) -> bool:
     """Whether the negation at ``tokens[index]`` leaves the sentence's main claim standing.
 
@@ -238,8 +304,8 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
     if cue in ("not", "never", "no"):
         if before in _CONTRAST_OPENERS:
             return True
-        if cue == "not" and index == 0 and any(t in _CONTRAST_OPENERS for t in tokens[2:]):
-            return True  # a fronted contrast: "Not accuracy, use PR-AUC."
+        if cue == "not" and index == 0 and _is_fronted_contrast(tokens):
+            return True
         if cue == "no":
             return False
         participle = after.endswith("ed") or after in _IRREGULAR_PARTICIPLES

@@ -31,6 +31,7 @@ def test_negation_ignores_not_only():
         "Train with ID dropout so the model works without the ID.",  # "without" negates its object only
         "Negatives are the impressions without a click.",
         "Not accuracy, use PR-AUC.",  # a fronted contrast
+        "Not accuracy but PR-AUC.",
     ],
 )
 def test_negation_local_to_a_phrase_leaves_the_claim_standing(sentence):
@@ -47,6 +48,10 @@ def test_negation_local_to_a_phrase_leaves_the_claim_standing(sentence):
         "You don't need negatives because clicks are enough.",
         "PinSage is not a graph convolutional network.",
         "Not needed.",
+        "Not needed, since the data is large.",
+        "Not a good fit for real-time serving.",
+        "Not every model needs dropout or weight decay.",
+        "Not true that L1 and L2 both give zeros.",
     ],
 )
 def test_negation_of_the_claim_itself_is_caught(sentence):
@@ -136,16 +141,33 @@ def test_variant_names_tell_siblings_apart():
     assert not named_apart(l1, both) and not named_apart(both, l2)  # naming both speaks of each
     assert not named_apart(l1, l1)
     assert not named_apart(frozenset(), l2)  # "ridge shrinks weights" names nothing: the vectors decide
-    assert not named_apart(variant_names("p99 latency"), l2)  # another family altogether
+    assert variant_names("p99 latency on an H100, x86, top5") == frozenset()  # measurements and products
+    assert variant_names("L\uff11 norm") == frozenset()  # ASCII digits only
 
 
-def test_a_clause_after_a_colon_is_its_own_claim():
-    from grader.engine.text import follows_colon
+def test_a_clause_refers_back_through_its_pronoun():
+    from grader.engine.text import refers_back
+
+    assert refers_back("so it's good for feature selection")
+    assert refers_back("and it makes some weights zero")
+    assert not refers_back("while ridge regression shrinks every weight")
+
+
+def test_clauses_after_a_colon_are_their_own_claims_when_the_negation_precedes_it():
+    from grader.engine.text import clauses_after_colon
 
     sentence = "Neighbourhoods aren't the adjacency: they run short random walks from the node, and keep the top nodes"
-    first, second, *_ = split_clauses(sentence)
-    assert follows_colon(second, sentence)
-    assert not follows_colon(first, sentence)
-    # After a comma the clause still answers for the negation before it.
-    sentence = "It is not true that the model learns the noise, so it basically memorizes the training data here"
-    assert not any(follows_colon(clause, sentence) for clause in split_clauses(sentence))
+    first, *rest = split_clauses(sentence)
+    assert clauses_after_colon(sentence) == set(rest) and first not in clauses_after_colon(sentence)
+    # The negation after the colon retracts what follows it.
+    assert not clauses_after_colon("People often say: L1 pushes many weights to exactly zero, which is simply not true")
+    # Without a colon the clauses still answer for the negation before them.
+    assert not clauses_after_colon("It is not true that the model learns the noise, so it memorizes the training data")
+    # Words of a clause repeated before the colon do not place it after the colon.
+    repeated = "The model isn't learning noise, the model learns the signal: it learns noise only when it is large"
+    assert clauses_after_colon(repeated) == {"it learns noise only when it is large"}
+    cascade = "We can't afford to score every ad for every visitor, so it's a cascade: a cheap sweep, then a ranker"
+    assert clauses_after_colon(cascade) == {"a cheap sweep then a ranker"}
+    # A list after the colon spells out the denied claim; "not true that" denies all that follows.
+    assert not clauses_after_colon("You don't break metrics down by segment: new versus existing users, new ads")
+    assert not clauses_after_colon("It is not true that we break metrics down: they are new users, and new ads")
