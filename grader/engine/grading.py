@@ -383,7 +383,8 @@ class Grader:
         # produces sparse models" must not earn the sparsity point through its second clause.
         # What follows a colon is asserted on its own ("X isn't the adjacency: it runs random walks").
         parent = np.array([sents.texts.index(sentence) for sentence in sentences])
-        own_claim = np.array([u in clauses_after_colon(s) for u, s in zip(sents.texts, sentences, strict=True)])
+        after_colon = {s: clauses_after_colon(s) for s in set(sentences)}
+        own_claim = np.array([u in after_colon[s] for u, s in zip(sents.texts, sentences, strict=True)])
         negation_blocks = contradiction | negation_unclear | (contradiction[parent] & ~own_claim[:, None])
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.

@@ -262,6 +262,10 @@ _IRREGULAR_PARTICIPLES = _word_set("seen shown given taken known done shut run r
 _SUBORDINATORS = _word_set("if when unless otherwise because since until while whenever once")
 
 
+def _is_participle(word: str) -> bool:
+    return word.endswith("ed") or word in _IRREGULAR_PARTICIPLES
+
+
 _PREDICATE_WORDS = _word_set(
     "true necessary needed required possible useful important enough sure good helpful relevant always "
     "really quite very every all a an the that"
@@ -275,9 +279,7 @@ def _is_fronted_contrast(tokens: list[str]) -> bool:
     if comma is None or comma < 2:
         return False
     named = tokens[1:comma]
-    return not any(
-        t in _PREDICATE_WORDS or t in AUXILIARIES or t.endswith("ed") or t in _IRREGULAR_PARTICIPLES for t in named
-    )
+    return not any(t in _PREDICATE_WORDS or t in AUXILIARIES or _is_participle(t) for t in named)
 
 
 def _negation_is_local(tokens: list[str], index: int) -> bool:
@@ -308,8 +310,7 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
             return True
         if cue == "no":
             return False
-        participle = after.endswith("ed") or after in _IRREGULAR_PARTICIPLES
-        return participle and bool(before) and before not in AUXILIARIES and before not in PRONOUNS
+        return _is_participle(after) and bool(before) and before not in AUXILIARIES and before not in PRONOUNS
     if cue.endswith("n't"):
         return before in _RELATIVE_PRONOUNS
     return False

@@ -206,46 +206,39 @@ def print_benchmark_report(console: Console, report: dict[str, Any]) -> None:
     console.print(f"model {report['model_id']}; {report['protocol']}; {report['seconds']} s", style="dim")
 
 
-def _verdict(ok: bool, *, perturbation: bool) -> str:
-    """Attacks fail the suite; a perturbation that misbehaves (padding, a false claim) is a warning."""
-    if ok:
-        return "[green]ok[/green]"
-    return "[yellow]warn[/yellow]" if perturbation else "[red]FAIL[/red]"
-
-
 def print_robustness_report(console: Console, report: dict[str, Any]) -> None:
     table = Table(title=f"Robustness: {report['questions']} questions, seed {report['seed']}", title_justify="left")
     for column in ("case", "n", "mean grade", "max grade", "expected", "result"):
         table.add_column(column, justify="left" if column in ("case", "expected") else "right")
     thresholds = report["thresholds"]
     for kind, entry in report["summary"].items():
+        # Attacks and the model answers fail the suite; a perturbation that misbehaves is a warning.
+        miss, extra = "[red]FAIL[/red]", ""
         if kind == "model answer":
             expected = f"each >= {thresholds['min_model_answer_grade']}"
             ok = entry["min_grade"] >= thresholds["min_model_answer_grade"]
         elif kind == "padded correct answer":
             expected = "keeps its grade (±1)"
             ok = entry["kept_grade"] == entry["n"]
+            miss, extra = "[yellow]warn[/yellow]", f" ({entry['kept_grade']}/{entry['n']} kept)"
         elif kind == "correct answer + false claim":
             expected = "loses grade, names it"
             ok = entry["lost_grade"] == entry["n"] and entry["named_misconception"] == entry["n"]
+            miss = "[yellow]warn[/yellow]"
+            extra = f" ({entry['lost_grade']}/{entry['n']} lost, {entry['named_misconception']}/{entry['n']} named)"
         else:
             expected = f"each <= {thresholds['max_attack_grade']}, mean <= {thresholds['max_attack_mean']}"
             ok = (
                 entry["max_grade"] <= thresholds["max_attack_grade"]
                 and entry["mean_grade"] <= thresholds["max_attack_mean"]
             )
-        extra = ""
-        if kind == "padded correct answer":
-            extra = f" ({entry['kept_grade']}/{entry['n']} kept)"
-        if kind == "correct answer + false claim":
-            extra = f" ({entry['lost_grade']}/{entry['n']} lost, {entry['named_misconception']}/{entry['n']} named)"
         table.add_row(
             kind,
             str(entry["n"]),
             f"{entry['mean_grade']:.2f}",
             str(entry["max_grade"]),
             expected,
-            _verdict(ok, perturbation=kind in ("padded correct answer", "correct answer + false claim")) + extra,
+            ("[green]ok[/green]" if ok else miss) + extra,
         )
     console.print(table)
     for warning in report["warnings"]:
