@@ -121,10 +121,13 @@ class SentenceTransformerEncoder:
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
             # OpenMP threads that finish early spin while waiting for work; when another process
-            # keeps a core busy they steal it from the thread still computing, and 2-thread
-            # encoding was measured 3-7x slower. Passive waiting costs about a fifth more on an
-            # idle machine (80 against 66 ms for an answer's 30 texts), far less than it saves.
-            # OpenMP reads this once, when torch loads it, so it must be set before that import.
+            # keeps a core busy they steal it from the thread still computing. With one busy
+            # process beside it, `make bench` measured warm p50 685 ms with the default policy and
+            # 90 ms with OMP_WAIT_POLICY=ACTIVE, against 54 ms passive; on an idle machine passive
+            # waiting costs about a third more (55 against 41 ms), far less than it saves, and it
+            # leaves the TUI's own thread a core while an answer is graded. A user who knows the
+            # machine is idle can still set OMP_WAIT_POLICY. OpenMP reads it once, when torch loads,
+            # so it must be set before that import.
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             try:
                 from sentence_transformers import SentenceTransformer
