@@ -523,7 +523,12 @@ class Grader:
                 claim = next((m.claim for m in found if m.evidence in sents.texts[closest] or
                               sents.texts[closest] in m.evidence), None)
                 if claim is None:
-                    return "the closest sentence is negated in a way that does not state the point"
+                    # Say which sentence and why: the sentence model hardly tells "do X" from "do not
+                    # X", so a point stated only in the negative may be right and still not credited.
+                    return (
+                        f"your closest sentence ({_short_quote(sents.texts[closest])}) is negated, and a negated "
+                        "sentence earns a point only when its negation clearly matches the point: state it directly"
+                    )
                 return f"the closest sentence states a wrong claim: {claim}"
             if sents.keyword_list[closest]:
                 return "only named in a list of terms, not explained"
@@ -608,6 +613,13 @@ def _quoted_as_written(result: GradeResult, as_written: dict[str, str]) -> Grade
                 for p in result.points],
         misconceptions=[replace(m, evidence=as_written.get(m.evidence, m.evidence)) for m in result.misconceptions],
     )
+
+
+def _short_quote(text: str, limit: int = 60) -> str:
+    """A sentence in quotes, cut at a word boundary when longer than ``limit`` characters."""
+    if len(text) <= limit:
+        return f"“{text}”"
+    return f"“{text[:limit].rsplit(' ', 1)[0]}…”"
 
 
 def _prompt_texts(question: Question) -> list[str]:
