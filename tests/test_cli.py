@@ -176,3 +176,25 @@ def test_a_claim_after_a_colon_stands_on_its_own():
     data = json.loads(run("grade", "-q", "pinterest.design.embeddings", "--json", input=answer).stdout)
     covered = {p["point_id"] for p in data["points"] if p["covered"]}
     assert "random-walk-neighbourhoods" in covered
+
+
+@pytest.mark.real_model
+def test_a_negation_in_a_later_clause_does_not_void_the_claim_before_it():
+    # "so it doesn't keep training" qualifies early stopping; it does not deny it.
+    answer = (
+        "I'd add dropout first, and use early stopping so it doesn't keep training once the validation loss gets worse."
+    )
+    data = json.loads(run("grade", "-q", "pinterest.screen.prevent-overfitting", "--json", input=answer).stdout)
+    covered = {p["point_id"] for p in data["points"] if p["covered"]}
+    assert "early-stopping" in covered
+    assert not data["misconceptions"]
+
+
+@pytest.mark.real_model
+def test_a_negated_definition_earns_nothing_through_its_later_clauses():
+    answer = (
+        "It's when the model never really learns the training examples, it doesn't pick up the details "
+        "of the data, so it can't do well even on the training set."
+    )
+    data = json.loads(run("grade", "-q", "pinterest.screen.overfitting", "--json", input=answer).stdout)
+    assert data["grade"] <= 1

@@ -385,7 +385,13 @@ class Grader:
         parent = np.array([sents.texts.index(sentence) for sentence in sentences])
         after_colon = {s: clauses_after_colon(s) for s in set(sentences)}
         own_claim = np.array([u in after_colon[s] for u, s in zip(sents.texts, sentences, strict=True)])
-        negation_blocks = contradiction | negation_unclear | (contradiction[parent] & ~own_claim[:, None])
+        # Only a negation in the sentence's leading clause denies what follows it. One further on is
+        # local to its own clause: "use early stopping so it doesn't keep training past the best
+        # epoch", "hold out data the model never touches". On the calibration split this fixed four
+        # point decisions and broke two (grouped-CV point accuracy 92.4% -> 92.6%).
+        leads_negated = {s: _leading_clause_negated(s) for s in set(sentences)}
+        inherits = np.array([leads_negated[s] for s in sentences])
+        negation_blocks = contradiction | negation_unclear | (contradiction[parent] & (inherits & ~own_claim)[:, None])
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)
@@ -613,6 +619,12 @@ def _quoted_as_written(result: GradeResult, as_written: dict[str, str]) -> Grade
                 for p in result.points],
         misconceptions=[replace(m, evidence=as_written.get(m.evidence, m.evidence)) for m in result.misconceptions],
     )
+
+
+def _leading_clause_negated(sentence: str) -> bool:
+    """Whether the first clause of a long sentence is negated (a short sentence is one clause)."""
+    clauses = split_clauses(sentence)
+    return is_negated(clauses[0]) if clauses else is_negated(sentence)
 
 
 def _short_quote(text: str, limit: int = 60) -> str:

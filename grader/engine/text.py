@@ -260,6 +260,7 @@ _CONTRAST_OPENERS = frozenset({",", ";", ":", "(", "\u2014", "\u2013", "-", "but
 _RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "where"})
 _IRREGULAR_PARTICIPLES = _word_set("seen shown given taken known done shut run read put set hit")
 _SUBORDINATORS = _word_set("if when unless otherwise because since until while whenever once")
+_COPULAS = _word_set("is was it's that's")
 
 
 def _is_participle(word: str) -> bool:
@@ -298,10 +299,12 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
     before = tokens[index - 1] if index else ""
     after = tokens[index + 1] if index + 1 < len(tokens) else ""
     # A subordinator a few words back, with no clause break between, opens the clause the cue is in.
-    for back in tokens[max(0, index - 3) : index][::-1]:
+    for position in range(index - 1, max(0, index - 3) - 1, -1):
+        back = tokens[position]
         if back in _CONTRAST_OPENERS:
             break
-        if back in _SUBORDINATORS:
+        # "Overfitting is when the model never learns": a "when" after "is" defines, it does not subordinate.
+        if back in _SUBORDINATORS and not (back == "when" and position and tokens[position - 1] in _COPULAS):
             return True
     if cue in ("not", "never", "no"):
         if before in _CONTRAST_OPENERS:

@@ -93,6 +93,14 @@ def test_denegate_removes_negation_only():
     assert denegate("Clicked impressions are positives") == "Clicked impressions are positives"
 
 
+def test_when_after_is_defines_and_does_not_make_the_negation_local():
+    from grader.engine.text import is_negated
+
+    assert is_negated("Overfitting is when the model never really learns the training examples")
+    assert is_negated("It's when the model doesn't generalize")
+    assert not is_negated("I stop when it doesn't improve")
+
+
 def test_key_terms_stem_and_drop_function_words():
     from grader.engine.text import key_terms, term_recall
 
