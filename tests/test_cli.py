@@ -147,11 +147,19 @@ def test_long_answer_is_graded_on_its_first_words_with_a_notice():
     assert any("first 1200 words" in notice for notice in data["notices"])
 
 
+def _graded(question_id: str, answer: str) -> dict:
+    return json.loads(run("grade", "-q", question_id, "--json", input=answer).stdout)
+
+
+def _covered(data: dict) -> set[str]:
+    return {p["point_id"] for p in data["points"] if p["covered"]}
+
+
 @pytest.mark.real_model
 def test_negated_claim_earns_nothing_even_through_a_later_clause():
     answer = "It is not true that the model learns the noise in its training data, so it basically memorizes the data."
-    data = json.loads(run("grade", "-q", "pinterest.screen.overfitting", "--json", input=answer).stdout)
-    assert not any(p["covered"] for p in data["points"] if p["point_id"] == "fits-noise")
+    data = _graded("pinterest.screen.overfitting", answer)
+    assert "fits-noise" not in _covered(data)
     assert data["grade"] <= 1
 
 
@@ -159,8 +167,8 @@ def test_negated_claim_earns_nothing_even_through_a_later_clause():
 def test_a_sentence_about_l1_earns_no_l2_point():
     # MiniLM puts "L1" and "L2" almost on top of each other; the names must keep the points apart.
     answer = "L1 pushes many weights to exactly zero, so the model becomes sparse."
-    data = json.loads(run("grade", "-q", "pinterest.screen.l1-vs-l2", "--json", input=answer).stdout)
-    covered = {p["point_id"] for p in data["points"] if p["covered"]}
+    data = _graded("pinterest.screen.l1-vs-l2", answer)
+    covered = _covered(data)
     assert "l1-sparsity" in covered
     assert "l2-shrinkage" not in covered
     assert not data["misconceptions"]  # nor is it read as the wrong claim "L2 gives zeros"
@@ -173,9 +181,7 @@ def test_a_claim_after_a_colon_stands_on_its_own():
         "The trick is that PinSage neighbourhoods aren't the literal graph adjacency: they run short random walks "
         "from the node and keep the nodes with the highest visit counts as its neighbourhood."
     )
-    data = json.loads(run("grade", "-q", "pinterest.design.embeddings", "--json", input=answer).stdout)
-    covered = {p["point_id"] for p in data["points"] if p["covered"]}
-    assert "random-walk-neighbourhoods" in covered
+    assert "random-walk-neighbourhoods" in _covered(_graded("pinterest.design.embeddings", answer))
 
 
 @pytest.mark.real_model
@@ -184,9 +190,8 @@ def test_a_negation_in_a_later_clause_does_not_void_the_claim_before_it():
     answer = (
         "I'd add dropout first, and use early stopping so it doesn't keep training once the validation loss gets worse."
     )
-    data = json.loads(run("grade", "-q", "pinterest.screen.prevent-overfitting", "--json", input=answer).stdout)
-    covered = {p["point_id"] for p in data["points"] if p["covered"]}
-    assert "early-stopping" in covered
+    data = _graded("pinterest.screen.prevent-overfitting", answer)
+    assert "early-stopping" in _covered(data)
     assert not data["misconceptions"]
 
 
@@ -196,5 +201,5 @@ def test_a_negated_definition_earns_nothing_through_its_later_clauses():
         "It's when the model never really learns the training examples, it doesn't pick up the details "
         "of the data, so it can't do well even on the training set."
     )
-    data = json.loads(run("grade", "-q", "pinterest.screen.overfitting", "--json", input=answer).stdout)
+    data = _graded("pinterest.screen.overfitting", answer)
     assert data["grade"] <= 1
