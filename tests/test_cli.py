@@ -203,3 +203,16 @@ def test_a_negated_definition_earns_nothing_through_its_later_clauses():
     )
     data = _graded("pinterest.screen.overfitting", answer)
     assert data["grade"] <= 1
+
+
+@pytest.mark.real_model
+def test_a_definition_with_a_negation_in_it_still_earns_its_point():
+    # The negation is part of what is defined, not a denial of it.
+    data = _graded("pinterest.screen.overfitting", "Overfitting is when the model doesn't generalize to new data.")
+    assert _covered(data)
+
+
+@pytest.mark.real_model
+def test_a_denial_at_the_end_takes_back_the_claim_before_it():
+    answer = "The model memorizes the noise in its training data, which is not true in my experience at least."
+    assert "fits-noise" not in _covered(_graded("pinterest.screen.overfitting", answer))

@@ -29,6 +29,7 @@ from grader.engine.text import (
     is_negated,
     is_non_answer,
     key_terms,
+    leading_clause_negated,
     list_item_sentences,
     named_apart,
     refers_back,
@@ -385,11 +386,11 @@ class Grader:
         parent = np.array([sents.texts.index(sentence) for sentence in sentences])
         after_colon = {s: clauses_after_colon(s) for s in set(sentences)}
         own_claim = np.array([u in after_colon[s] for u, s in zip(sents.texts, sentences, strict=True)])
-        # Only a negation in the sentence's leading clause denies what follows it. One further on is
-        # local to its own clause: "use early stopping so it doesn't keep training past the best
-        # epoch", "hold out data the model never touches". On the calibration split this fixed four
+        # Only a negation in the sentence's leading clause, or a denial ("which is not true"),
+        # reaches its other clauses. One further on is local to its own clause: "use early stopping
+        # so it doesn't keep training past the best epoch". On the calibration split this fixed four
         # point decisions and broke two (grouped-CV point accuracy 92.4% -> 92.6%).
-        leads_negated = {s: _leading_clause_negated(s) for s in set(sentences)}
+        leads_negated = {s: leading_clause_negated(s) for s in set(sentences)}
         inherits = np.array([leads_negated[s] for s in sentences])
         negation_blocks = contradiction | negation_unclear | (contradiction[parent] & (inherits & ~own_claim)[:, None])
 
@@ -438,7 +439,9 @@ class Grader:
             covered = probability >= 0.5
             weighted += point.weight * probability
             evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
-            reason = self._reason(covered, similarity, p, sents, blocked | negation_blocks, point_raw, found, point.id)
+            reason = self._reason(
+                covered, similarity, p, sents, sentences, blocked | negation_blocks, point_raw, found, point.id
+            )
             points.append(
                 PointResult(
                     point_id=point.id,
@@ -514,6 +517,7 @@ class Grader:
         similarity: float,
         p: int,
         sents: _Sentences,
+        parent_of: list[str],
         blocked: np.ndarray,
         point_raw: np.ndarray,
         found: list[MisconceptionResult],
@@ -532,8 +536,8 @@ class Grader:
                     # Say which sentence and why: the sentence model hardly tells "do X" from "do not
                     # X", so a point stated only in the negative may be right and still not credited.
                     return (
-                        f"your closest sentence ({_short_quote(sents.texts[closest])}) is negated, and a negated "
-                        "sentence earns a point only when its negation clearly matches the point: state it directly"
+                        f"your sentence {_short_quote(parent_of[closest])} is negated, and the grader cannot "
+                        "reliably tell a negated sentence from its opposite: state the point positively"
                     )
                 return f"the closest sentence states a wrong claim: {claim}"
             if sents.keyword_list[closest]:
@@ -613,18 +617,19 @@ def _quoted_as_written(result: GradeResult, as_written: dict[str, str]) -> Grade
     """The result with every evidence sentence as the candidate typed it, not as it was repaired."""
     if all(repaired == original for repaired, original in as_written.items()):
         return result
+    quotes = {_short_quote(repaired): _short_quote(original) for repaired, original in as_written.items()}
+
+    def typed(point: PointResult) -> PointResult:
+        reason = point.reason
+        for repaired, original in quotes.items():
+            reason = reason.replace(repaired, original)
+        return replace(point, evidence=as_written.get(point.evidence, point.evidence), reason=reason)
+
     return replace(
         result,
-        points=[replace(p, evidence=as_written.get(p.evidence, p.evidence)) if p.evidence else p
-                for p in result.points],
+        points=[typed(p) for p in result.points],
         misconceptions=[replace(m, evidence=as_written.get(m.evidence, m.evidence)) for m in result.misconceptions],
     )
-
-
-def _leading_clause_negated(sentence: str) -> bool:
-    """Whether the first clause of a long sentence is negated (a short sentence is one clause)."""
-    clauses = split_clauses(sentence)
-    return is_negated(clauses[0]) if clauses else is_negated(sentence)
 
 
 def _short_quote(text: str, limit: int = 60) -> str:

@@ -117,26 +117,30 @@ def split_clauses(sentence: str) -> list[str]:
 
 
 def _clauses_with_breaks(sentence: str) -> list[tuple[str, str]]:
-    """``split_clauses``, each clause with the break (punctuation or space) that opens it."""
+    """``split_clauses``, each clause with the break (punctuation or space) that opens it.
+
+    Pieces too short to stand alone are joined to the next as the candidate wrote them, commas
+    included, so "Use PR-AUC, not accuracy" keeps the comma that makes its "not" a contrast.
+    """
     if len(words(sentence)) < LONG_SENTENCE_WORDS:
         return []
-    pieces: list[tuple[str, str]] = []
+    pieces: list[tuple[int, int, str]] = []
     start, opening = 0, ""
     for match in _CLAUSE_BREAK.finditer(sentence):
-        pieces.append((sentence[start : match.start()], opening))
+        pieces.append((start, match.start(), opening))
         start, opening = match.end(), match.group()
-    pieces.append((sentence[start:], opening))
-    clauses: list[tuple[str, str]] = []
-    pending, pending_break = "", ""
-    for piece, opening in pieces:
-        if not pending:
-            pending_break = opening
-        pending = f"{pending} {piece}".strip() if pending else piece.strip()
-        if len(words(pending)) >= MIN_CLAUSE_WORDS:
-            clauses.append((pending, pending_break))
-            pending = ""
-    if pending and clauses:
-        clauses[-1] = (f"{clauses[-1][0]} {pending}", clauses[-1][1])
+    pieces.append((start, len(sentence), opening))
+    spans: list[tuple[int, int, str]] = []
+    pending: tuple[int, str] | None = None
+    for piece_start, piece_end, opening in pieces:
+        if pending is None:
+            pending = (piece_start, opening)
+        if len(words(sentence[pending[0] : piece_end])) >= MIN_CLAUSE_WORDS:
+            spans.append((pending[0], piece_end, pending[1]))
+            pending = None
+    if pending is not None and spans:
+        spans[-1] = (spans[-1][0], len(sentence), spans[-1][2])
+    clauses = [(sentence[begin:end].strip(), opening) for begin, end, opening in spans]
     return clauses if len(clauses) > 1 else []
 
 
@@ -260,7 +264,6 @@ _CONTRAST_OPENERS = frozenset({",", ";", ":", "(", "\u2014", "\u2013", "-", "but
 _RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "where"})
 _IRREGULAR_PARTICIPLES = _word_set("seen shown given taken known done shut run read put set hit")
 _SUBORDINATORS = _word_set("if when unless otherwise because since until while whenever once")
-_COPULAS = _word_set("is was it's that's")
 
 
 def _is_participle(word: str) -> bool:
@@ -283,7 +286,7 @@ def _is_fronted_contrast(tokens: list[str]) -> bool:
     return not any(t in _PREDICATE_WORDS or t in AUXILIARIES or _is_participle(t) for t in named)
 
 
-def _negation_is_local(tokens: list[str], index: int) -> bool:
+def _negation_is_local(tokens: list[str], index: int, *, subordinate_is_local: bool = True) -> bool:
     """Whether the negation at ``tokens[index]`` leaves the sentence's main claim standing.
 
     Good answers negate inside a phrase more often than they negate their claim: a contrast ("split
@@ -292,6 +295,7 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
     A negation inside a subordinate clause ("if I can't get more data", "otherwise they never get
     impressions") qualifies the claim rather than denying it.
     "X is not Y", "you don't need X" and "it is not true that X" negate the claim itself.
+    With ``subordinate_is_local=False`` a negation in a subordinate clause counts too.
     """
     cue = tokens[index]
     if cue == "without":
@@ -299,12 +303,10 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
     before = tokens[index - 1] if index else ""
     after = tokens[index + 1] if index + 1 < len(tokens) else ""
     # A subordinator a few words back, with no clause break between, opens the clause the cue is in.
-    for position in range(index - 1, max(0, index - 3) - 1, -1):
-        back = tokens[position]
+    for back in tokens[max(0, index - 3) : index][::-1]:
         if back in _CONTRAST_OPENERS:
             break
-        # "Overfitting is when the model never learns": a "when" after "is" defines, it does not subordinate.
-        if back in _SUBORDINATORS and not (back == "when" and position and tokens[position - 1] in _COPULAS):
+        if subordinate_is_local and back in _SUBORDINATORS:
             return True
     if cue in ("not", "never", "no"):
         if before in _CONTRAST_OPENERS:
@@ -319,15 +321,45 @@ def _negation_is_local(tokens: list[str], index: int) -> bool:
     return False
 
 
+def _negation_tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_NOT_A_NEGATION.sub(" ", text).lower().replace("’", "'"))
+
+
+def _is_cue(token: str) -> bool:
+    return token in NEGATION_CUES or token.endswith("n't")
+
+
+def leading_clause_negated(sentence: str) -> bool:
+    """Whether a negation in a long sentence's first clause, or a denial anywhere in it, reaches its
+    other clauses (always True for a short sentence, which is one clause).
+
+    "It's when the model never learns the examples, it doesn't pick up details" denies all of it;
+    "I'd add dropout, and use early stopping so it doesn't keep training" denies nothing before
+    "so"; "the model memorizes noise, which is not true" denies what came before. The cues are read
+    on the whole sentence, so a contrast ("Use PR-AUC, not accuracy, since ...") keeps the commas
+    that make it one, and a negation inside a subordinate clause of the first clause counts.
+    """
+    clauses = split_clauses(sentence)
+    if not clauses or _DENIES_WHAT_FOLLOWS.search(sentence):
+        return True
+    tokens = _negation_tokens(sentence)
+    lead_words = len(words(_NOT_A_NEGATION.sub(" ", clauses[0])))
+    seen = 0
+    for index, token in enumerate(tokens):
+        if _WORD.fullmatch(token):
+            seen += 1
+            if seen > lead_words:
+                return False
+        if _is_cue(token) and not _negation_is_local(tokens, index, subordinate_is_local=False):
+            return True
+    return False
+
+
 def is_negated(text: str) -> bool:
     """Whether a sentence negates its claim: a negation cue (ignoring "not only" and the like) that
     is not local to a phrase (see ``_negation_is_local``)."""
-    cleaned = _NOT_A_NEGATION.sub(" ", text).lower().replace("’", "'")
-    tokens = _TOKEN.findall(cleaned)
-    return any(
-        (token in NEGATION_CUES or token.endswith("n't")) and not _negation_is_local(tokens, i)
-        for i, token in enumerate(tokens)
-    )
+    tokens = _negation_tokens(text)
+    return any(_is_cue(token) and not _negation_is_local(tokens, i) for i, token in enumerate(tokens))
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def test_negation_that_barely_moves_the_match_earns_nothing_and_accuses_nothing(
     reason = {p.point_id: p for p in result.points}["noise"].reason
     # The reason quotes the sentence and says what to do, since the sentence may well be right.
     assert "“The model never memorizes noise in the training data.”" in reason
-    assert "negated" in reason and "state it directly" in reason
+    assert "negated" in reason and "state the point positively" in reason
 
 
 def test_misconception_blocks_its_point(grader):

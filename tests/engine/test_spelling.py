@@ -61,3 +61,10 @@ def test_misspelt_answer_earns_the_point_and_is_quoted_as_typed(fake_encoder):
     noise = {p.point_id: p for p in with_repair.points}["noise"]
     assert noise.covered and noise.evidence == typed
     assert noise.probability > {p.point_id: p for p in without.points}["noise"].probability
+
+
+def test_a_negated_sentence_is_quoted_as_typed_in_the_reason(fake_encoder):
+    calibration = Calibration(fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5))
+    typed = "The modle never memorizes noize in the training data."
+    reason = {p.point_id: p for p in Grader(fake_encoder, calibration).grade(QUESTION, typed).points}["noise"].reason
+    assert f"“{typed}”" in reason

@@ -93,12 +93,21 @@ def test_denegate_removes_negation_only():
     assert denegate("Clicked impressions are positives") == "Clicked impressions are positives"
 
 
-def test_when_after_is_defines_and_does_not_make_the_negation_local():
-    from grader.engine.text import is_negated
+def test_only_a_negated_first_clause_or_a_denial_reaches_the_other_clauses():
+    from grader.engine.text import leading_clause_negated
 
-    assert is_negated("Overfitting is when the model never really learns the training examples")
-    assert is_negated("It's when the model doesn't generalize")
-    assert not is_negated("I stop when it doesn't improve")
+    assert leading_clause_negated(
+        "It's when the model never really learns the training examples, it doesn't pick up the details of the data."
+    )
+    assert not leading_clause_negated(
+        "I'd add dropout first, and use early stopping so it doesn't keep training once the loss gets worse."
+    )
+    # A denial at the end takes back what came before it.
+    assert leading_clause_negated("The model memorizes the noise in its training data, which is not true in practice.")
+    # Read on the whole sentence, the "not" stays a contrast although the clause split drops its comma.
+    assert not leading_clause_negated(
+        "Use PR-AUC, not accuracy, since with one percent clicks accuracy is useless and you should never shuffle."
+    )
 
 
 def test_key_terms_stem_and_drop_function_words():
@@ -175,7 +184,7 @@ def test_clauses_after_a_colon_are_their_own_claims_when_the_negation_precedes_i
     repeated = "The model isn't learning noise, the model learns the signal: it learns noise only when it is large"
     assert clauses_after_colon(repeated) == {"it learns noise only when it is large"}
     cascade = "We can't afford to score every ad for every visitor, so it's a cascade: a cheap sweep, then a ranker"
-    assert clauses_after_colon(cascade) == {"a cheap sweep then a ranker"}
+    assert clauses_after_colon(cascade) == {"a cheap sweep, then a ranker"}
     # A list after the colon spells out the denied claim; "not true that" denies all that follows.
     assert not clauses_after_colon("You don't break metrics down by segment: new versus existing users, new ads")
     assert not clauses_after_colon("It is not true that we break metrics down: they are new users, and new ads")
