@@ -216,3 +216,11 @@ def test_a_definition_with_a_negation_in_it_still_earns_its_point():
 def test_a_denial_at_the_end_takes_back_the_claim_before_it():
     answer = "The model memorizes the noise in its training data, which is not true in my experience at least."
     assert "fits-noise" not in _covered(_graded("pinterest.screen.overfitting", answer))
+
+
+@pytest.mark.real_model
+def test_a_negated_condition_leaves_the_claim_after_it_standing():
+    answer = "When the model doesn't see enough data, it memorizes the noise in its sample, so it can't generalize."
+    data = _graded("pinterest.screen.overfitting", answer)
+    assert "fits-noise" in _covered(data)
+    assert not data["misconceptions"]

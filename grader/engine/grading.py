@@ -25,11 +25,11 @@ from grader.engine.spelling import SpellingRepair, known_english_words
 from grader.engine.text import (
     MAX_ANSWER_WORDS,
     clauses_after_colon,
+    clauses_denied,
     denegate,
     is_negated,
     is_non_answer,
     key_terms,
-    leading_clause_negated,
     list_item_sentences,
     named_apart,
     refers_back,
@@ -195,7 +195,7 @@ class Grader:
             offset += len(units)
             twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
             denegated = np.stack(twins_of_units)
-            result = self._grade_sentences(question, units, block, denegated, notices, parents, listed)
+            result = self._grade_sentences(question, units, block, denegated, notices, parents, listed, as_written)
             results.append(_quoted_as_written(result, as_written))
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
@@ -366,15 +366,17 @@ class Grader:
 
     def _grade_sentences(
         self, question: Question, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray,
-        notices: list[str], parents: dict[str, str], listed: set[str],
+        notices: list[str], parents: dict[str, str], listed: set[str], as_written: dict[str, str],
     ) -> GradeResult:
         """Grade one answer from its units: whole sentences, and clauses of long ones mapped to
         their sentence in ``parents`` (evidence always quotes the whole sentence). ``listed`` are
-        the sentences that are items of a list of terms."""
+        the sentences that are items of a list of terms; ``as_written`` maps a spelling-repaired
+        sentence to what the candidate typed."""
         cal = self.calibration
         rubric = self._rubric(question)
         sents = self._analyse_sentences(sentences, vectors, denegated, rubric, parents, listed)
         sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
+        quoted = [as_written.get(sentence, sentence) for sentence in sentences]
         n_points = len(question.points)
 
         point_sim, point_raw, contradiction, clear_contradiction, negation_unclear = self._point_similarities(
@@ -386,12 +388,12 @@ class Grader:
         parent = np.array([sents.texts.index(sentence) for sentence in sentences])
         after_colon = {s: clauses_after_colon(s) for s in set(sentences)}
         own_claim = np.array([u in after_colon[s] for u, s in zip(sents.texts, sentences, strict=True)])
-        # Only a negation in the sentence's leading clause, or a denial ("which is not true"),
-        # reaches its other clauses. One further on is local to its own clause: "use early stopping
-        # so it doesn't keep training past the best epoch". On the calibration split this fixed four
+        # Only a negation in the sentence's leading clause reaches all its other clauses, and a denial
+        # ("which is not true") the clauses before it. One further on is local to its own clause:
+        # "use early stopping so it doesn't keep training past the best epoch". On the calibration split this fixed four
         # point decisions and broke two (grouped-CV point accuracy 92.4% -> 92.6%).
-        leads_negated = {s: leading_clause_negated(s) for s in set(sentences)}
-        inherits = np.array([leads_negated[s] for s in sentences])
+        denied = {s: clauses_denied(s) for s in set(sentences)}
+        inherits = np.array([u in denied[s] for u, s in zip(sents.texts, sentences, strict=True)])
         negation_blocks = contradiction | negation_unclear | (contradiction[parent] & (inherits & ~own_claim)[:, None])
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
@@ -440,7 +442,7 @@ class Grader:
             weighted += point.weight * probability
             evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
             reason = self._reason(
-                covered, similarity, p, sents, sentences, blocked | negation_blocks, point_raw, found, point.id
+                covered, similarity, p, sents, quoted, blocked | negation_blocks, point_raw, found, point.id
             )
             points.append(
                 PointResult(
@@ -517,7 +519,7 @@ class Grader:
         similarity: float,
         p: int,
         sents: _Sentences,
-        parent_of: list[str],
+        quoted: list[str],
         blocked: np.ndarray,
         point_raw: np.ndarray,
         found: list[MisconceptionResult],
@@ -536,7 +538,7 @@ class Grader:
                     # Say which sentence and why: the sentence model hardly tells "do X" from "do not
                     # X", so a point stated only in the negative may be right and still not credited.
                     return (
-                        f"your sentence {_short_quote(parent_of[closest])} is negated, and the grader cannot "
+                        f"your sentence {_short_quote(quoted[closest])} is negated, and the grader cannot "
                         "reliably tell a negated sentence from its opposite: state the point positively"
                     )
                 return f"the closest sentence states a wrong claim: {claim}"
@@ -617,17 +619,10 @@ def _quoted_as_written(result: GradeResult, as_written: dict[str, str]) -> Grade
     """The result with every evidence sentence as the candidate typed it, not as it was repaired."""
     if all(repaired == original for repaired, original in as_written.items()):
         return result
-    quotes = {_short_quote(repaired): _short_quote(original) for repaired, original in as_written.items()}
-
-    def typed(point: PointResult) -> PointResult:
-        reason = point.reason
-        for repaired, original in quotes.items():
-            reason = reason.replace(repaired, original)
-        return replace(point, evidence=as_written.get(point.evidence, point.evidence), reason=reason)
-
     return replace(
         result,
-        points=[typed(p) for p in result.points],
+        points=[replace(p, evidence=as_written.get(p.evidence, p.evidence)) if p.evidence else p
+                for p in result.points],
         misconceptions=[replace(m, evidence=as_written.get(m.evidence, m.evidence)) for m in result.misconceptions],
     )
 

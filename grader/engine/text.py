@@ -132,9 +132,13 @@ def _clauses_with_breaks(sentence: str) -> list[tuple[str, str]]:
     pieces.append((start, len(sentence), opening))
     spans: list[tuple[int, int, str]] = []
     pending: tuple[int, str] | None = None
+    carried = ""  # the breaks before a piece with no words ("...) : they run"), kept for the next
     for piece_start, piece_end, opening in pieces:
         if pending is None:
-            pending = (piece_start, opening)
+            if not words(sentence[piece_start:piece_end]):
+                carried += opening
+                continue
+            pending, carried = (piece_start, carried + opening), ""
         if len(words(sentence[pending[0] : piece_end])) >= MIN_CLAUSE_WORDS:
             spans.append((pending[0], piece_end, pending[1]))
             pending = None
@@ -264,6 +268,7 @@ _CONTRAST_OPENERS = frozenset({",", ";", ":", "(", "\u2014", "\u2013", "-", "but
 _RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom", "where"})
 _IRREGULAR_PARTICIPLES = _word_set("seen shown given taken known done shut run read put set hit")
 _SUBORDINATORS = _word_set("if when unless otherwise because since until while whenever once")
+_COPULAS = _word_set("is was it's that's")
 
 
 def _is_participle(word: str) -> bool:
@@ -286,7 +291,7 @@ def _is_fronted_contrast(tokens: list[str]) -> bool:
     return not any(t in _PREDICATE_WORDS or t in AUXILIARIES or _is_participle(t) for t in named)
 
 
-def _negation_is_local(tokens: list[str], index: int, *, subordinate_is_local: bool = True) -> bool:
+def _negation_is_local(tokens: list[str], index: int, *, defining_when_is_local: bool = True) -> bool:
     """Whether the negation at ``tokens[index]`` leaves the sentence's main claim standing.
 
     Good answers negate inside a phrase more often than they negate their claim: a contrast ("split
@@ -295,7 +300,8 @@ def _negation_is_local(tokens: list[str], index: int, *, subordinate_is_local: b
     A negation inside a subordinate clause ("if I can't get more data", "otherwise they never get
     impressions") qualifies the claim rather than denying it.
     "X is not Y", "you don't need X" and "it is not true that X" negate the claim itself.
-    With ``subordinate_is_local=False`` a negation in a subordinate clause counts too.
+    With ``defining_when_is_local=False`` a "when" right after "is" ("it's when the model never
+    learns") defines rather than subordinates, so the negation after it counts.
     """
     cue = tokens[index]
     if cue == "without":
@@ -303,10 +309,12 @@ def _negation_is_local(tokens: list[str], index: int, *, subordinate_is_local: b
     before = tokens[index - 1] if index else ""
     after = tokens[index + 1] if index + 1 < len(tokens) else ""
     # A subordinator a few words back, with no clause break between, opens the clause the cue is in.
-    for back in tokens[max(0, index - 3) : index][::-1]:
+    for position in range(index - 1, max(0, index - 3) - 1, -1):
+        back = tokens[position]
         if back in _CONTRAST_OPENERS:
             break
-        if subordinate_is_local and back in _SUBORDINATORS:
+        defining = back == "when" and position > 0 and tokens[position - 1] in _COPULAS
+        if back in _SUBORDINATORS and (defining_when_is_local or not defining):
             return True
     if cue in ("not", "never", "no"):
         if before in _CONTRAST_OPENERS:
@@ -329,30 +337,32 @@ def _is_cue(token: str) -> bool:
     return token in NEGATION_CUES or token.endswith("n't")
 
 
-def leading_clause_negated(sentence: str) -> bool:
-    """Whether a negation in a long sentence's first clause, or a denial anywhere in it, reaches its
-    other clauses (always True for a short sentence, which is one clause).
+def clauses_denied(sentence: str) -> frozenset[str]:
+    """The clauses of a long sentence (as ``split_clauses`` gives them) that answer for a negation
+    elsewhere in it: all of them when its first clause is negated, and those up to a denial.
 
     "It's when the model never learns the examples, it doesn't pick up details" denies all of it;
-    "I'd add dropout, and use early stopping so it doesn't keep training" denies nothing before
-    "so"; "the model memorizes noise, which is not true" denies what came before. The cues are read
-    on the whole sentence, so a contrast ("Use PR-AUC, not accuracy, since ...") keeps the commas
-    that make it one, and a negation inside a subordinate clause of the first clause counts.
+    "the model memorizes noise, which is not true, L1 ..." denies what comes before the denial, not
+    after it; "I'd add dropout, and use early stopping so it doesn't keep training" denies nothing
+    before "so". The first clause is read on the whole sentence's tokens, so a contrast ("Use PR-AUC,
+    not accuracy, since ...") keeps the comma that makes it one. A subordinate negation in it stays
+    local ("if you can't get more data, ..."), except after a defining "is when".
     """
     clauses = split_clauses(sentence)
-    if not clauses or _DENIES_WHAT_FOLLOWS.search(sentence):
-        return True
+    if not clauses:
+        return frozenset()
+    denial = max((i for i, clause in enumerate(clauses) if _DENIES_WHAT_FOLLOWS.search(clause)), default=-1)
     tokens = _negation_tokens(sentence)
-    lead_words = len(words(_NOT_A_NEGATION.sub(" ", clauses[0])))
+    lead_words = sum(1 for token in _negation_tokens(clauses[0]) if _WORD.fullmatch(token))
     seen = 0
     for index, token in enumerate(tokens):
         if _WORD.fullmatch(token):
             seen += 1
             if seen > lead_words:
-                return False
-        if _is_cue(token) and not _negation_is_local(tokens, index, subordinate_is_local=False):
-            return True
-    return False
+                break
+        if _is_cue(token) and not _negation_is_local(tokens, index, defining_when_is_local=False):
+            return frozenset(clauses)
+    return frozenset(clauses[: denial + 1])
 
 
 def is_negated(text: str) -> bool:

@@ -93,21 +93,36 @@ def test_denegate_removes_negation_only():
     assert denegate("Clicked impressions are positives") == "Clicked impressions are positives"
 
 
-def test_only_a_negated_first_clause_or_a_denial_reaches_the_other_clauses():
-    from grader.engine.text import leading_clause_negated
+def test_which_clauses_answer_for_a_negation_elsewhere_in_the_sentence():
+    from grader.engine.text import clauses_denied, split_clauses
 
-    assert leading_clause_negated(
+    definition = (
         "It's when the model never really learns the training examples, it doesn't pick up the details of the data."
     )
-    assert not leading_clause_negated(
-        "I'd add dropout first, and use early stopping so it doesn't keep training once the loss gets worse."
+    assert clauses_denied(definition) == set(split_clauses(definition))
+    later = "I'd add dropout first, and use early stopping so it doesn't keep training once the loss gets worse."
+    assert clauses_denied(later) == set()
+    # A negated condition qualifies what follows it.
+    condition = "If you can't get more data, use a simpler model with fewer parameters so it memorizes less."
+    assert clauses_denied(condition) == set()
+    # A denial takes back what came before it, not what comes after.
+    denial = "The model memorizes the noise in its data, which is not true, L1 drives many weights to exactly zero."
+    assert clauses_denied(denial) == {"The model memorizes the noise in its data", "which is not true"}
+    # Read on the whole sentence, the "not" stays a contrast although the clause holds several pieces.
+    contrast = "Use PR-AUC, not accuracy, since with one percent clicks accuracy is useless and you never shuffle."
+    assert clauses_denied(contrast) == set()
+    assert clauses_denied("A short sentence isn't split.") == set()
+
+
+def test_a_piece_with_no_words_between_two_breaks_does_not_start_a_clause():
+    from grader.engine.text import clauses_after_colon
+
+    sentence = (
+        "PinSage neighbourhoods aren't the literal adjacency (the raw graph edges): they run short random walks "
+        "from the node and keep the most visited nodes."
     )
-    # A denial at the end takes back what came before it.
-    assert leading_clause_negated("The model memorizes the noise in its training data, which is not true in practice.")
-    # Read on the whole sentence, the "not" stays a contrast although the clause split drops its comma.
-    assert not leading_clause_negated(
-        "Use PR-AUC, not accuracy, since with one percent clicks accuracy is useless and you should never shuffle."
-    )
+    after = {"they run short random walks from the node", "and keep the most visited nodes."}
+    assert clauses_after_colon(sentence) == after
 
 
 def test_key_terms_stem_and_drop_function_words():
