@@ -97,6 +97,19 @@ def replace_block(readme: str, block: str) -> str:
     return head + block + tail
 
 
+def _dataset_eval(path: Path | None, cache: Path, *, baselines: bool, n_resamples: int) -> dict:
+    return eval_cli.run_dataset_eval(
+        dataset_path=path,
+        company=None,
+        split="dev",
+        model=None,
+        cache=cache,
+        transcripts=None,
+        baselines=baselines,
+        n_resamples=n_resamples,
+    )
+
+
 @click.command()
 @click.option(
     "--data",
@@ -111,30 +124,13 @@ def main(data_dir: Path, check: bool, cache_dir: Path | None) -> None:
     from grader.paths import cache_dir as default_cache_dir
 
     cache = cache_dir or default_cache_dir()
-    dataset = eval_cli.run_dataset_eval(
-        dataset_path=None,
-        company=None,
-        split="dev",
-        model=None,
-        cache=cache,
-        transcripts=None,
-        baselines=True,
-        n_resamples=1000,
-    )
+    # The dev split with baselines and intervals; the probe is only summarised, so it needs neither.
+    dataset = _dataset_eval(None, cache, baselines=True, n_resamples=1000)
     benchmark = eval_cli.run_benchmark_eval(data_dir, None, cache) if data_dir.is_dir() else None
     if benchmark is None:
         click.echo(f"warning: {data_dir} not found; the SemEval section is left out", err=True)
     robustness = eval_cli.run_robustness_eval(None, None, cache)
-    probe = eval_cli.run_dataset_eval(
-        dataset_path=PROBE,
-        company=None,
-        split="dev",
-        model=None,
-        cache=cache,
-        transcripts=None,
-        baselines=False,
-        n_resamples=0,
-    )
+    probe = _dataset_eval(PROBE, cache, baselines=False, n_resamples=0)
     block = build_block(dataset, benchmark, robustness, probe)
     readme_path = ROOT / "README.md"
     readme = readme_path.read_text(encoding="utf-8")
