@@ -309,7 +309,7 @@ def _negation_is_local(tokens: list[str], index: int, *, defining_when_is_local:
     before = tokens[index - 1] if index else ""
     after = tokens[index + 1] if index + 1 < len(tokens) else ""
     # A subordinator a few words back, with no clause break between, opens the clause the cue is in.
-    for position in range(index - 1, max(0, index - 3) - 1, -1):
+    for position in reversed(range(max(0, index - 3), index)):
         back = tokens[position]
         if back in _CONTRAST_OPENERS:
             break
@@ -333,8 +333,9 @@ def _negation_tokens(text: str) -> list[str]:
     return _TOKEN.findall(_NOT_A_NEGATION.sub(" ", text).lower().replace("’", "'"))
 
 
-def _is_cue(token: str) -> bool:
-    return token in NEGATION_CUES or token.endswith("n't")
+def is_negation_cue(word: str) -> bool:
+    """A negation word: one of NEGATION_CUES or any "-n't" contraction (lower case)."""
+    return word in NEGATION_CUES or word.endswith("n't")
 
 
 def clauses_denied(sentence: str) -> frozenset[str]:
@@ -360,7 +361,7 @@ def clauses_denied(sentence: str) -> frozenset[str]:
             seen += 1
             if seen > lead_words:
                 break
-        if _is_cue(token) and not _negation_is_local(tokens, index, defining_when_is_local=False):
+        if is_negation_cue(token) and not _negation_is_local(tokens, index, defining_when_is_local=False):
             return frozenset(clauses)
     return frozenset(clauses[: denial + 1])
 
@@ -369,7 +370,7 @@ def is_negated(text: str) -> bool:
     """Whether a sentence negates its claim: a negation cue (ignoring "not only" and the like) that
     is not local to a phrase (see ``_negation_is_local``)."""
     tokens = _negation_tokens(text)
-    return any(_is_cue(token) and not _negation_is_local(tokens, i) for i, token in enumerate(tokens))
+    return any(is_negation_cue(token) and not _negation_is_local(tokens, i) for i, token in enumerate(tokens))
 
 
 @dataclass(frozen=True)
@@ -416,7 +417,7 @@ MAX_ITEM_WORDS = 3
 def _is_list_item(item: list[str]) -> bool:
     """A term or two, with no auxiliary, pronoun or negation that would make it a clause."""
     return 0 < len(item) <= MAX_ITEM_WORDS and not any(
-        w in AUXILIARIES or w in PRONOUNS or w in NEGATION_CUES or w.endswith("n't") for w in item
+        w in AUXILIARIES or w in PRONOUNS or is_negation_cue(w) for w in item
     )
 
 
@@ -477,7 +478,7 @@ def word_class(word: str) -> int:
     for index, members in enumerate((DETERMINERS, PREPOSITIONS, AUXILIARIES, CONJUNCTIONS, PRONOUNS), start=1):
         if word in members:
             return index
-    if word in NEGATION_CUES or word.endswith("n't"):
+    if is_negation_cue(word):
         return 6
     return 7
 

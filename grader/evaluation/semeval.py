@@ -35,7 +35,7 @@ from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
 from grader.engine.rubric import Question, RubricPoint
-from grader.engine.text import NEGATION_CUES, is_negated, sentence_shape, split_sentences, words
+from grader.engine.text import is_negated, is_negation_cue, sentence_shape, split_sentences, words
 from grader.evaluation import alignment
 from grader.evaluation.baselines import STOP_WORDS, content_words
 from grader.evaluation.metrics import classification_scores
@@ -809,7 +809,7 @@ def encoding_total(data: dict[str, dict[str, list[StudentAnswer]]]) -> int:
 
 
 def _negations(text: str) -> int:
-    return sum(w in NEGATION_CUES or w.endswith("n't") for w in words(text))
+    return sum(is_negation_cue(w) for w in words(text))
 
 
 def _labels(text: str) -> set[str]:
