@@ -171,7 +171,7 @@ def print_breakdown(console: Console, question: Question, result: GradeResult) -
         console.print("\n[magenta bold]Misconceptions[/]")
         for found in result.misconceptions:
             console.print(f"  [magenta]![/] {escape(found.claim)}")
-            console.print(f"      [dim]you said:[/] “{escape(found.evidence)}”")
+            console.print(f"      [dim]your sentence that reads as this claim:[/] “{escape(found.evidence)}”")
             console.print(f"      {escape(found.correction)}")
 
 

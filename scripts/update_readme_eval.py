@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.evaluation import cli as eval_cli  # noqa: E402
 from grader.evaluation import markdown  # noqa: E402
+from grader.evaluation.render import misconception_sentence  # noqa: E402
 from grader.evaluation.semeval import bar_failures  # noqa: E402
 
 START = "<!-- eval:start -->"
@@ -50,6 +51,8 @@ def probe_lines(probe: dict) -> list[str]:
         "claim worded unlike the rubric's misconception phrasings often goes unnoticed, and the answer keeps the "
         "grade its correct parts earn.",
         "",
+        *([f"Misconception naming on the probe: {misconception_sentence(probe['misconception_naming'])}", ""]
+          if probe.get("misconception_naming") else []),
     ]
 
 
@@ -64,6 +67,9 @@ def build_block(dataset: dict, benchmark: dict | None, robustness: dict, probe: 
         "",
         *markdown.dataset_sections(dataset),
     ]
+    if dataset.get("misconception_naming"):
+        naming = misconception_sentence(dataset["misconception_naming"])
+        lines += [f"**Misconception naming**, same dev split: {naming}", ""]
     if benchmark is not None:
         lines += [
             "**SemEval-2013 Task 7** (SciEntsBank, Beetle), reference-answer mode; everything fitted on train only, "

@@ -1,8 +1,9 @@
 """Evaluate mockint against human grades, beside the baselines, on one dataset.
 
 ``evaluate_dataset`` returns a plain dict (JSON-ready): overall agreement metrics per system with
-bootstrap intervals, tables per question, per category and per rubric point, confusion matrices,
-and mockint's predictions. Its ``primary_metric`` is quadratic weighted kappa.
+bootstrap intervals, tables per question, per category and per rubric point, how well the
+misconceptions it names agree with the human's, confusion matrices, and mockint's predictions.
+Its ``primary_metric`` is quadratic weighted kappa.
 """
 
 from __future__ import annotations
@@ -118,6 +119,41 @@ def point_detection(dataset: Dataset, results: Sequence[GradeResult]) -> dict[st
     return table
 
 
+def misconception_naming(dataset: Dataset, results: Sequence[GradeResult]) -> dict[str, Any] | None:
+    """How far the misconceptions mockint names agree with the ones the human grader marked.
+
+    Each (answer, authored misconception of its question) pair is one decision: precision is the
+    share of named claims the human also marked, recall the share of marked claims mockint named.
+    A false naming tells a candidate a correct sentence is wrong, so each is listed with its
+    sentence. Contradictions of a point ("contradicts-...") are found by negation, not authored,
+    and no transcript marks them: they are counted apart. None when no row marks a misconception.
+    """
+    if not any(row.misconceptions for row in dataset.rows):
+        return None
+    truth: list[bool] = []
+    named: list[bool] = []
+    false_namings: list[dict[str, str]] = []
+    contradictions = 0
+    for row, result in zip(dataset.rows, results, strict=True):
+        marked = set(row.misconceptions)
+        found = {m.misconception_id: m for m in result.misconceptions}
+        contradictions += sum(name.startswith("contradicts-") for name in found)
+        authored = [m.id for point in dataset.questions[row.question_id].points for m in point.misconceptions]
+        for misconception_id in authored:
+            truth.append(misconception_id in marked)
+            named.append(misconception_id in found)
+            if misconception_id in found and misconception_id not in marked:
+                false_namings.append(
+                    {"id": row.id, "misconception": misconception_id, "evidence": found[misconception_id].evidence}
+                )
+    return {
+        **detection_scores(truth, named),
+        "named": int(sum(named)),
+        "false_namings": false_namings,
+        "contradictions_named": contradictions,
+    }
+
+
 def evaluate_dataset(
     dataset: Dataset,
     graders: dict[str, Grader],
@@ -151,6 +187,7 @@ def evaluate_dataset(
         "per_question": _grouped([row.question_id for row in dataset.rows], y_true, systems),
         "per_category": _grouped([row.category for row in dataset.rows], y_true, systems),
         "per_point": point_detection(dataset, results),
+        "misconception_naming": misconception_naming(dataset, results),
         "confusion_matrix": {name: grade_confusion_matrix(y_true, grades) for name, grades in systems.items()},
         "grade_distribution": {
             "human": np.bincount(y_true, minlength=5).tolist(),

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from grader.evaluation.render import METRIC_LABELS, SPLIT_SHORT
+from grader.evaluation.render import METRIC_LABELS, SPLIT_SHORT, misconception_sentence
 
 
 def _f(value: Any, digits: int = 2) -> str:
@@ -154,6 +154,13 @@ def write_dataset_report(report: dict[str, Any], path: Path) -> None:
             "",
             *_table(["point", "precision", "recall", "F1", "covered", "n"], rows),
         ]
+    naming = report.get("misconception_naming")
+    if naming:
+        lines += ["## Misconception naming", "", misconception_sentence(naming), ""]
+        if naming["false_namings"]:
+            lines += ["Named where the human marked no such claim:", ""]
+            lines += [f"- {f['id']}: {f['misconception']}, on “{f['evidence']}”" for f in naming["false_namings"]]
+            lines.append("")
     matrix = report["confusion_matrix"]["mockint"]
     lines += [
         "## Confusion matrix (rows: human grade, columns: mockint grade)",

@@ -113,6 +113,19 @@ def point_table(points: dict[str, dict[str, Any]]) -> Table:
     return table
 
 
+def misconception_sentence(naming: dict[str, Any]) -> str:
+    """One plain sentence on how the misconceptions mockint named agree with the human's marks."""
+    named, right, marked = naming["named"], naming["named"] - len(naming["false_namings"]), naming["support"]
+    text = (
+        f"{named} misconceptions named, {right} of them also marked by the human grader "
+        f"(precision {fmt(naming['precision'])}); {right} of the {marked} the human marked were named "
+        f"(recall {fmt(naming['recall'])})."
+    )
+    if naming["contradictions_named"]:
+        text += f" Also {naming['contradictions_named']} contradictions of a point, which the human labels do not mark."
+    return text
+
+
 def confusion_table(matrix: list[list[int]], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("human \\ mockint")
@@ -137,6 +150,8 @@ def print_dataset_report(console: Console, report: dict[str, Any]) -> None:
     console.print(grouped_table("Per category", report["per_category"]))
     if report["per_point"]:
         console.print(point_table(report["per_point"]))
+    if report.get("misconception_naming"):
+        console.print("Misconception naming: " + misconception_sentence(report["misconception_naming"]))
     console.print(
         confusion_table(report["confusion_matrix"]["mockint"], "Confusion matrix (rows human, columns mockint)")
     )

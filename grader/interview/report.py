@@ -415,7 +415,8 @@ def _grade_block(q: QuestionReport) -> list[str]:
         lines += [f"- ❌ **{p.title}**: {_inline(p.feedback)}" for p in q.missed]
     if q.misconceptions:
         lines += ["", "Misconceptions:"]
-        lines += [f"- ⚠️ **{m.claim}**: you said “{_inline(m.evidence)}”. {_inline(m.correction)}"
+        lines += [f"- ⚠️ **{m.claim}**: your sentence “{_inline(m.evidence)}” reads as this claim. "
+                  f"{_inline(m.correction)}"
                   for m in q.misconceptions]
     if result.notices:
         lines += ["", *[f"_Note: {_inline(n)}_" for n in result.notices]]

@@ -55,7 +55,8 @@ def _question_block(number: str, q: QuestionReport) -> list[str]:
         lines.append(f"- ✗ **{point.title}**: {_one_line(point.feedback)}")
     for wrong in q.misconceptions:
         lines.append(
-            f"- ⚠ **{wrong.claim}** You said “{_quoted(wrong.evidence)}”. {_one_line(wrong.correction)}"
+            f"- ⚠ **{wrong.claim}** Your sentence “{_quoted(wrong.evidence)}” reads as this claim. "
+            f"{_one_line(wrong.correction)}"
         )
     lines.append("")
     return lines

@@ -213,7 +213,7 @@ def feedback_renderable(question: Question, answer: str, result: GradeResult | N
             for wrong in result.misconceptions:
                 line = Text("⚠ ", style="red")
                 line.append(wrong.claim, style="bold")
-                line.append(f"  you said “{wrong.evidence.rstrip('.')}”.", style="italic")
+                line.append(f"  Your sentence “{wrong.evidence.rstrip('.')}” reads as this claim.", style="italic")
                 line.append(f" Correction: {wrong.correction}")
                 parts.append(line)
     parts.append(Text("\nModel answer", style="bold underline"))

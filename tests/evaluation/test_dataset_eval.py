@@ -120,3 +120,40 @@ def test_dataset_rows_from_the_calibration_split_are_refused(tmp_path):
     path.write_text(_json.dumps(row) + "\n")
     with _pytest.raises(DatasetError, match="calibration split the grader was fitted on"):
         read_dataset(path, [])
+
+
+MISCONCEPTION = "A linear model cannot fit curved shapes because it is too simple."
+
+
+def test_misconception_naming_is_scored_against_the_human_marks(project, tmp_path):
+    path = write(
+        tmp_path / "m.jsonl",
+        [
+            row(id="caught", answer=MISCONCEPTION, grade=0, misconceptions=["too-simple"]),
+            row(id="accused", answer=MISCONCEPTION, grade=0),
+            row(id="missed", answer=STRONG, grade=3, misconceptions=["too-simple"]),
+        ],
+    )
+    report_path = tmp_path / "report.md"
+    result = run(project, "--dataset", str(path), "--json", "--no-baselines", "--bootstrap", "0")
+    assert result.exit_code == 0, result.output
+    naming = json.loads(result.stdout)["misconception_naming"]
+    assert (naming["named"], naming["support"]) == (2, 2)
+    assert (naming["precision"], naming["recall"]) == (0.5, 0.5)
+    assert [(f["id"], f["misconception"]) for f in naming["false_namings"]] == [("accused", "too-simple")]
+    assert naming["false_namings"][0]["evidence"] == MISCONCEPTION
+
+    result = run(project, "--dataset", str(path), "--no-baselines", "--bootstrap", "0", "--report", str(report_path))
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())  # the console wraps long lines
+    assert "2 misconceptions named, 1 of them also marked by the human grader (precision 0.50)" in printed
+    text = report_path.read_text(encoding="utf-8")
+    assert "## Misconception naming" in text
+    assert f"- accused: too-simple, on “{MISCONCEPTION}”" in text
+
+
+def test_misconception_naming_is_left_out_when_no_row_marks_one(project, tmp_path):
+    path = write(tmp_path / "d.jsonl", [row(id="s"), row(id="m", answer=MISCONCEPTION, grade=0)])
+    result = run(project, "--dataset", str(path), "--json", "--no-baselines", "--bootstrap", "0")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["misconception_naming"] is None

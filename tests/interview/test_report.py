@@ -154,5 +154,8 @@ def test_markdown_names_misconceptions(pack):
         store.record_grade(turn_id, make_result(OVERFITTING, {"gap"}, misconception_on="noise"))
         report = _report(pack, store, session_id)
     assert [m.claim for m in report.questions[0].misconceptions] == ["A wrong claim"]
-    assert "- ⚠️ **A wrong claim**: you said “I said the wrong thing.”. The truth." in render_markdown(report)
+    assert (
+        "- ⚠️ **A wrong claim**: your sentence “I said the wrong thing.” reads as this claim. The truth."
+        in render_markdown(report)
+    )
 
