@@ -127,7 +127,10 @@ def run_dataset_eval(
     "--dataset",
     "dataset_path",
     type=click.Path(path_type=Path),
-    help="JSONL of graded answers (id, question_id, answer, grade 0-4, optional category).",
+    help=(
+        "JSONL of graded answers (id, question_id, answer, grade 0-4; optional category, covers and "
+        "misconceptions, which add point-detection and misconception-naming tables)."
+    ),
 )
 @click.option("--company", help="Only this company's pack (default: every pack).")
 @click.option(
