@@ -280,11 +280,12 @@ def _check_examples(grader, questions: list[Question]) -> int:  # type: ignore[n
     mismatches = 0
     for (question, example), result in zip(items, results, strict=True):
         covered = {p.point_id for p in result.covered}
-        if result.grade != example.grade:
+        if result.grade not in example.accepted_grades:
             mismatches += 1
             preview = " ".join(example.answer.split())[:70]
+            written = " or ".join(map(str, example.accepted_grades))
             click.echo(
-                f"MISMATCH {question.id}: example “{preview}…” written as grade {example.grade}, "
+                f"MISMATCH {question.id}: example “{preview}…” written as grade {written}, "
                 f"graded {result.grade} (covers {', '.join(sorted(covered)) or 'nothing'}; "
                 f"written: {', '.join(example.covers) or 'nothing'})"
             )

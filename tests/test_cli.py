@@ -106,6 +106,27 @@ def test_rubric_check_fails_when_an_example_grades_differently(tmp_path):
 
 
 @pytest.mark.real_model
+def test_rubric_check_accepts_a_second_graders_grade(tmp_path):
+    root = _pack_copy(tmp_path)
+    path = root / "questions" / "pinterest.screen.overfitting.yaml"
+    text = path.read_text()
+
+    def with_examples(grade: int, second: str) -> str:
+        return text[: text.index("examples:")] + (
+            f'examples:\n  - answer: "{KEYWORDS}"\n    grade: {grade}\n{second}    covers: []\n'
+        )
+
+    graded = _graded("pinterest.screen.overfitting", KEYWORDS)["grade"]
+    other = graded + 1 if graded < 4 else graded - 1
+    path.write_text(with_examples(other, ""))
+    assert run("rubric", "check", str(path)).exit_code == 1
+    path.write_text(with_examples(other, f"    second_grade: {graded}\n"))
+    result = run("rubric", "check", str(path))
+    assert result.exit_code == 0, result.output
+    assert "examples: 1 of 1 grade as written" in result.output
+
+
+@pytest.mark.real_model
 def test_strong_answer_earns_at_least_three_with_evidence():
     result = run("grade", "-q", "pinterest.screen.overfitting", "--json", input=STRONG_OVERFITTING)
     assert result.exit_code == 0, result.output

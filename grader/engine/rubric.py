@@ -58,8 +58,28 @@ class WorkedExample(StrictModel):
 
     answer: str
     grade: int = Field(ge=0, le=4)
+    second_grade: int | None = Field(
+        default=None,
+        ge=0,
+        le=4,
+        description=(
+            "A second grader's blind grade where it is one away from `grade`: two careful graders "
+            "disagree, so rubric check accepts either."
+        ),
+    )
     covers: list[Slug] = Field(default_factory=list, description="Ids of the points the answer covers.")
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _check_second_grade(self) -> WorkedExample:
+        if self.second_grade is not None and abs(self.second_grade - self.grade) != 1:
+            raise ValueError("second_grade must be one away from grade (graders further apart: rewrite the example)")
+        return self
+
+    @property
+    def accepted_grades(self) -> tuple[int, ...]:
+        """The grades rubric check accepts: the written one, and the second grader's if recorded."""
+        return (self.grade,) if self.second_grade is None else tuple(sorted((self.grade, self.second_grade)))
 
 
 class Question(StrictModel):

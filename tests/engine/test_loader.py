@@ -84,6 +84,21 @@ def test_example_covering_unknown_point_is_rejected(tmp_path):
         load_pack(root)
 
 
+def _with_second_grade(second: int) -> str:
+    return QUESTION.replace("    grade: 4\n", f"    grade: 4\n    second_grade: {second}\n")
+
+
+def test_second_grade_must_be_one_away_from_the_grade(tmp_path):
+    root = write_pack(tmp_path / "acme", question=_with_second_grade(2))
+    with pytest.raises(RubricError, match="second_grade must be one away from grade") as err:
+        load_pack(root)
+    assert err.value.field_path == "examples.0"
+
+    root = write_pack(tmp_path / "acme2", question=_with_second_grade(3))
+    example = next(iter(load_pack(root).questions.values())).examples[0]
+    assert example.accepted_grades == (3, 4)
+
+
 def test_round_naming_missing_question_suggests_close_match(tmp_path):
     root = write_pack(tmp_path / "acme", pack=PACK.replace("acme.screen.basics", "acme.screen.basic"))
     with pytest.raises(RubricError, match=r"did you mean acme\.screen\.basics"):
