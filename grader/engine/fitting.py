@@ -28,7 +28,7 @@ from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
 from grader.engine.result import share_covered
-from grader.engine.rubric import Question
+from grader.engine.rubric import CONTRADICTION_PREFIX, Question
 from grader.engine.text import fit_word_order
 from grader.engine.transcripts import LabelledAnswer
 
@@ -84,7 +84,7 @@ def fit_calibration(
         return Grader(memo, cal).grade_many(items)
 
     # 1. Misconception threshold, chosen before coverage because a stated misconception blocks its point.
-    labelled = [{f"{m}" for m in a.misconceptions} for a in rows]
+    labelled = [set(a.misconceptions or ()) for a in rows]
     best_f1, best_threshold = -1.0, calibration.misconception_threshold
     for threshold in MISCONCEPTION_GRID:
         results = grade_all(replace(calibration, misconception_threshold=float(threshold)))
@@ -92,7 +92,7 @@ def fit_calibration(
         for result, truth in zip(results, labelled, strict=True):
             # Contradictions are found by negation, not by the threshold, and no transcript labels them.
             found = {m.misconception_id for m in result.misconceptions} - {
-                m.misconception_id for m in result.misconceptions if m.misconception_id.startswith("contradicts-")
+                m.misconception_id for m in result.misconceptions if m.misconception_id.startswith(CONTRADICTION_PREFIX)
             }
             tp += len(found & truth)
             fp += len(found - truth)

@@ -20,7 +20,7 @@ from grader.engine.calibration import Calibration, calibration_for
 from grader.engine.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult, MisconceptionResult, PointResult, share_covered
-from grader.engine.rubric import Misconception, Question
+from grader.engine.rubric import CONTRADICTION_PREFIX, Misconception, Question
 from grader.engine.spelling import SpellingRepair, known_english_words
 from grader.engine.text import (
     MAX_ANSWER_WORDS,
@@ -474,7 +474,7 @@ class Grader:
                 found.append(
                     MisconceptionResult(
                         point_id=point.id,
-                        misconception_id=f"contradicts-{point.id}",
+                        misconception_id=f"{CONTRADICTION_PREFIX}{point.id}",
                         claim=f"States the opposite of: {point.title}",
                         correction=point.feedback,
                         evidence=sentences[best],

@@ -21,6 +21,10 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+CONTRADICTION_PREFIX = "contradicts-"
+"""Start of the ids the grader gives the contradictions it finds ("contradicts-<point id>")."""
+
+
 class Misconception(StrictModel):
     """A wrong claim that must not earn its point and that the feedback names."""
 
@@ -97,6 +101,16 @@ class Question(StrictModel):
         duplicates = sorted({pid for pid in point_ids if point_ids.count(pid) > 1})
         if duplicates:
             raise ValueError(f"duplicate point ids: {', '.join(duplicates)}")
+        misconception_ids = [m.id for point in self.points for m in point.misconceptions]
+        duplicates = sorted({mid for mid in misconception_ids if misconception_ids.count(mid) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate misconception ids: {', '.join(duplicates)}")
+        reserved = [mid for mid in misconception_ids if mid.startswith(CONTRADICTION_PREFIX)]
+        if reserved:
+            raise ValueError(
+                f"misconception id {reserved[0]!r} starts with {CONTRADICTION_PREFIX!r}, which names the "
+                "contradictions the grader finds itself"
+            )
         known = set(point_ids)
         for index, example in enumerate(self.examples):
             unknown = [pid for pid in example.covers if pid not in known]
@@ -114,7 +128,12 @@ class Question(StrictModel):
     @property
     def version(self) -> str:
         """A short content hash: grades record it so a later regrade knows the rubric changed."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        data = self.model_dump(mode="json")
+        for example in data["examples"]:
+            # Added later; left out when unset so the versions of rubrics that do not use it stay the same.
+            if example["second_grade"] is None:
+                del example["second_grade"]
+        canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def point(self, point_id: str) -> RubricPoint:

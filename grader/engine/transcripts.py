@@ -27,7 +27,8 @@ class LabelledAnswer:
     category: str = "unspecified"
     split: Split = "dev"
     covers: tuple[str, ...] = ()
-    misconceptions: tuple[str, ...] = ()
+    misconceptions: tuple[str, ...] | None = None
+    """Ids of the misconceptions the grader marked; None when the row does not say (not the same as none)."""
     note: str = ""
     source: str = field(default="", compare=False)
 
@@ -61,6 +62,10 @@ def read_labelled(path: Path) -> list[LabelledAnswer]:
             raise TranscriptError(f"{where}: field 'grade' must be an integer 0-4, got {grade!r}")
         if not isinstance(data["answer"], str):
             raise TranscriptError(f"{where}: field 'answer' must be a string")
+        for key in ("covers", "misconceptions"):
+            value = data.get(key)
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise TranscriptError(f"{where}: field {key!r} must be a list of ids, got {value!r}")
         split = data.get("split", "dev")
         if split not in SPLITS:
             raise TranscriptError(f"{where}: field 'split' must be one of {', '.join(SPLITS)}, got {split!r}")
@@ -73,7 +78,7 @@ def read_labelled(path: Path) -> list[LabelledAnswer]:
                 category=str(data.get("category") or "unspecified"),
                 split=split,
                 covers=tuple(data.get("covers") or ()),
-                misconceptions=tuple(data.get("misconceptions") or ()),
+                misconceptions=tuple(data["misconceptions"]) if data.get("misconceptions") is not None else None,
                 note=str(data.get("note") or ""),
                 source=where,
             )

@@ -128,8 +128,9 @@ def run_dataset_eval(
     "dataset_path",
     type=click.Path(path_type=Path),
     help=(
-        "JSONL of graded answers (id, question_id, answer, grade 0-4; optional category, covers and "
-        "misconceptions, which add point-detection and misconception-naming tables)."
+        "JSONL of graded answers (id, question_id, answer, grade 0-4; optional category, and covers "
+        "and misconceptions as lists of the question's point and misconception ids, which add point "
+        "detection and misconception naming figures)."
     ),
 )
 @click.option("--company", help="Only this company's pack (default: every pack).")

@@ -1,9 +1,11 @@
 """Graded-answer datasets for evaluation: a user's JSONL file or the project's transcripts.
 
 A dataset file has one JSON object per line with ``id``, ``question_id``, ``answer``, ``grade``
-(the human grade, 0-4) and optionally ``category``, ``covers`` and ``split`` -- the transcripts'
-format, so the lead's reader (``grader.engine.transcripts``) parses both. This module adds what an
-evaluation needs on top: a missing file and an unknown question id are reported with file and line.
+(the human grade, 0-4) and optionally ``category``, ``covers`` (point ids), ``misconceptions``
+(authored misconception ids) and ``split`` -- the transcripts' format, so the lead's reader
+(``grader.engine.transcripts``) parses both. This module adds what an evaluation needs on top: a
+missing file, an unknown question id and a point or misconception id the question does not have are
+reported with file and line.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ class Dataset:
     def has_point_labels(self) -> bool:
         return any(row.covers for row in self.rows)
 
+    @property
+    def has_misconception_labels(self) -> bool:
+        return any(row.misconceptions for row in self.rows)
+
     def __len__(self) -> int:
         return len(self.rows)
 
@@ -50,7 +56,22 @@ def _resolve(name: str, rows: list[LabelledAnswer], packs: list[LoadedPack]) -> 
             raise DatasetError(f"{row.source or name}: {exc}") from None
         questions[question.id] = question
         owners[question.id] = pack
+    for row in rows:
+        _check_ids(row, questions[row.question_id], name)
     return Dataset(name=name, rows=rows, questions=questions, packs=owners)
+
+
+def _check_ids(row: LabelledAnswer, question: Question, name: str) -> None:
+    """A point or misconception id the question does not have would silently skew the detection figures."""
+    points = [point.id for point in question.points]
+    misconceptions = [m.id for point in question.points for m in point.misconceptions]
+    for field, given, known in (("covers", row.covers, points), ("misconceptions", row.misconceptions, misconceptions)):
+        unknown = [i for i in given or () if i not in known]
+        if unknown:
+            raise DatasetError(
+                f"{row.source or name}: field {field!r} names {', '.join(map(repr, unknown))}, which "
+                f"{question.id} does not have (it has: {', '.join(known) or 'none'})"
+            )
 
 
 def read_dataset(path: Path, packs: list[LoadedPack]) -> Dataset:

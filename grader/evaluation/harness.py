@@ -18,6 +18,7 @@ import numpy as np
 
 from grader.engine.grading import Grader
 from grader.engine.result import GradeResult
+from grader.engine.rubric import CONTRADICTION_PREFIX
 from grader.evaluation.baselines import Baseline, GradeMapper
 from grader.evaluation.datasets import Dataset
 from grader.evaluation.metrics import (
@@ -126,18 +127,21 @@ def misconception_naming(dataset: Dataset, results: Sequence[GradeResult]) -> di
     share of named claims the human also marked, recall the share of marked claims mockint named.
     A false naming tells a candidate a correct sentence is wrong, so each is listed with its
     sentence. Contradictions of a point ("contradicts-...") are found by negation, not authored,
-    and no transcript marks them: they are counted apart. None when no row marks a misconception.
+    and no transcript marks them: they are counted apart. Only rows with a ``misconceptions`` field
+    count (an empty list says the human marked none); None when no row marks a misconception.
     """
-    if not any(row.misconceptions for row in dataset.rows):
+    if not dataset.has_misconception_labels:
         return None
     truth: list[bool] = []
     named: list[bool] = []
     false_namings: list[dict[str, str]] = []
     contradictions = 0
     for row, result in zip(dataset.rows, results, strict=True):
+        if row.misconceptions is None:
+            continue
         marked = set(row.misconceptions)
         found = {m.misconception_id: m for m in result.misconceptions}
-        contradictions += sum(name.startswith("contradicts-") for name in found)
+        contradictions += sum(name.startswith(CONTRADICTION_PREFIX) for name in found)
         authored = [m.id for point in dataset.questions[row.question_id].points for m in point.misconceptions]
         for misconception_id in authored:
             truth.append(misconception_id in marked)

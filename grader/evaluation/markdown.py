@@ -159,7 +159,10 @@ def write_dataset_report(report: dict[str, Any], path: Path) -> None:
         lines += ["## Misconception naming", "", misconception_sentence(naming), ""]
         if naming["false_namings"]:
             lines += ["Named where the human marked no such claim:", ""]
-            lines += [f"- {f['id']}: {f['misconception']}, on “{f['evidence']}”" for f in naming["false_namings"]]
+            lines += [
+                f"- {f['id']}: {f['misconception']}, on “{' '.join(f['evidence'].split())}”"
+                for f in naming["false_namings"]
+            ]
             lines.append("")
     matrix = report["confusion_matrix"]["mockint"]
     lines += [

@@ -117,7 +117,7 @@ def misconception_sentence(naming: dict[str, Any]) -> str:
     """One plain sentence on how the misconceptions mockint named agree with the human's marks."""
     named, right, marked = naming["named"], naming["named"] - len(naming["false_namings"]), naming["support"]
     text = (
-        f"{named} misconceptions named, {right} of them also marked by the human grader "
+        f"{named} misconception{'' if named == 1 else 's'} named, {right} of them also marked by the human grader "
         f"(precision {fmt(naming['precision'])}); {right} of the {marked} the human marked were named "
         f"(recall {fmt(naming['recall'])})."
     )

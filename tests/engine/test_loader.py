@@ -84,6 +84,22 @@ def test_example_covering_unknown_point_is_rejected(tmp_path):
         load_pack(root)
 
 
+def _with_misconceptions(*ids: str) -> str:
+    block = "    misconceptions:\n" + "".join(
+        f"      - id: {mid}\n        claim: Wrong.\n        phrasings: [Wrong.]\n        correction: Right.\n"
+        for mid in ids
+    )
+    return QUESTION.replace("    probe:", block + "    probe:")
+
+
+def test_misconception_ids_are_unique_and_not_the_graders_own(tmp_path):
+    load_pack(write_pack(tmp_path / "ok", question=_with_misconceptions("one", "two")))
+    with pytest.raises(RubricError, match="duplicate misconception ids: same"):
+        load_pack(write_pack(tmp_path / "twice", question=_with_misconceptions("same", "same")))
+    with pytest.raises(RubricError, match="starts with 'contradicts-'"):
+        load_pack(write_pack(tmp_path / "reserved", question=_with_misconceptions("contradicts-definition")))
+
+
 def _with_second_grade(second: int) -> str:
     return QUESTION.replace("    grade: 4\n", f"    grade: 4\n    second_grade: {second}\n")
 

@@ -4,9 +4,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.engine.loader import load_company
+from grader.engine.loader import load_all, load_company
 from grader.evaluation.baselines import GradeMapper, KeywordOverlapBaseline, TfidfCosineBaseline, content_words
 from grader.evaluation.cli import eval_command
+from grader.evaluation.datasets import read_dataset, transcripts_dataset
+from tests.conftest import REPO
 from tests.evaluation.conftest import PARTIAL, QUESTION_ID, STRONG, WEAK
 
 
@@ -68,6 +70,9 @@ def test_terminal_output_shows_mockint_beside_baselines(project):
         ([row(question_id="acme.screen.overfit")], ":1: unknown question id 'acme.screen.overfit' (did you mean"),
         ([row(grade=5)], ":1: field 'grade' must be an integer 0-4"),
         ([row(), row()], ":2: duplicate id"),
+        ([row(misconceptions=["too-simpel"])], ":1: field 'misconceptions' names 'too-simpel', which acme."),
+        ([row(misconceptions="too-simple")], ":1: field 'misconceptions' must be a list of ids"),
+        ([row(covers=["fits-nosie"])], ":1: field 'covers' names 'fits-nosie'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(project, tmp_path, content, expected):
@@ -130,7 +135,7 @@ def test_misconception_naming_is_scored_against_the_human_marks(project, tmp_pat
         tmp_path / "m.jsonl",
         [
             row(id="caught", answer=MISCONCEPTION, grade=0, misconceptions=["too-simple"]),
-            row(id="accused", answer=MISCONCEPTION, grade=0),
+            row(id="accused", answer=MISCONCEPTION, grade=0, misconceptions=[]),
             row(id="missed", answer=STRONG, grade=3, misconceptions=["too-simple"]),
         ],
     )
@@ -152,8 +157,41 @@ def test_misconception_naming_is_scored_against_the_human_marks(project, tmp_pat
     assert f"- accused: too-simple, on “{MISCONCEPTION}”" in text
 
 
+def test_rows_that_do_not_say_are_not_counted_as_marking_none(project, tmp_path):
+    path = write(
+        tmp_path / "m.jsonl",
+        [
+            row(id="caught", answer=MISCONCEPTION, grade=0, misconceptions=["too-simple"]),
+            json.dumps({"id": "silent", "question_id": QUESTION_ID, "answer": MISCONCEPTION, "grade": 0}),
+            row(id="clean", answer=PARTIAL, grade=2, misconceptions=[]),
+        ],
+    )
+    result = run(project, "--dataset", str(path), "--json", "--no-baselines", "--bootstrap", "0")
+    assert result.exit_code == 0, result.output
+    naming = json.loads(result.stdout)["misconception_naming"]
+    assert (naming["named"], naming["support"], naming["n"]) == (1, 1, 2)
+    assert naming["false_namings"] == []
+
+
+def test_nothing_named_reads_as_zero_with_no_precision(project, tmp_path):
+    path = write(tmp_path / "m.jsonl", [row(id="missed", answer=STRONG, grade=3, misconceptions=["too-simple"])])
+    result = run(project, "--dataset", str(path), "--no-baselines", "--bootstrap", "0")
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
+    assert "0 misconceptions named, 0 of them also marked by the human grader (precision –)" in printed
+    assert "0 of the 1 the human marked were named (recall 0.00)" in printed
+
+
 def test_misconception_naming_is_left_out_when_no_row_marks_one(project, tmp_path):
     path = write(tmp_path / "d.jsonl", [row(id="s"), row(id="m", answer=MISCONCEPTION, grade=0)])
     result = run(project, "--dataset", str(path), "--json", "--no-baselines", "--bootstrap", "0")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["misconception_naming"] is None
+
+
+def test_the_projects_transcripts_and_probes_name_only_ids_their_questions_have():
+    packs = load_all()
+    transcripts = transcripts_dataset(packs, split=None)  # raises DatasetError naming file:line otherwise
+    assert transcripts.has_point_labels and transcripts.has_misconception_labels
+    for probe in sorted((REPO / "transcripts" / "probes").glob("*.jsonl")):
+        assert read_dataset(probe, packs).has_misconception_labels
