@@ -11,7 +11,6 @@ and replaces the text between ``<!-- eval:start -->`` and ``<!-- eval:end -->`` 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -36,7 +35,7 @@ PROBE = ROOT / "transcripts" / "probes" / "pinterest-misconceptions.jsonl"
 
 def probe_lines(probe: dict) -> list[str]:
     """One paragraph on the misconception probe: answers mostly right but with one wrong claim."""
-    human = {row["id"]: row["grade"] for row in map(json.loads, PROBE.read_text(encoding="utf-8").splitlines())}
+    human = {p["id"]: p["human"] for p in probe["predictions"]}
     predicted = {p["id"]: p["grade"] for p in probe["predictions"]}
     n = len(predicted)
     mean_human = sum(human[i] for i in predicted) / n

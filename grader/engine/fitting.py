@@ -28,7 +28,7 @@ from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
 from grader.engine.result import share_covered
-from grader.engine.rubric import CONTRADICTION_PREFIX, Question
+from grader.engine.rubric import Question
 from grader.engine.text import fit_word_order
 from grader.engine.transcripts import LabelledAnswer
 
@@ -91,9 +91,7 @@ def fit_calibration(
         tp = fp = fn = 0
         for result, truth in zip(results, labelled, strict=True):
             # Contradictions are found by negation, not by the threshold, and no transcript labels them.
-            found = {m.misconception_id for m in result.misconceptions} - {
-                m.misconception_id for m in result.misconceptions if m.misconception_id.startswith(CONTRADICTION_PREFIX)
-            }
+            found = {m.misconception_id for m in result.misconceptions if not m.is_contradiction}
             tp += len(found & truth)
             fp += len(found - truth)
             fn += len(truth - found)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from grader.engine.rubric import CONTRADICTION_PREFIX
+
 GRADE_LABELS = {
     0: "no credit",
     1: "weak",
@@ -53,6 +55,11 @@ class MisconceptionResult:
     correction: str
     evidence: str
     similarity: float
+
+    @property
+    def is_contradiction(self) -> bool:
+        """Found by negation against a point, not one of the rubric's authored misconceptions."""
+        return self.misconception_id.startswith(CONTRADICTION_PREFIX)
 
 
 @dataclass(frozen=True)

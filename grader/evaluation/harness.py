@@ -18,7 +18,6 @@ import numpy as np
 
 from grader.engine.grading import Grader
 from grader.engine.result import GradeResult
-from grader.engine.rubric import CONTRADICTION_PREFIX
 from grader.evaluation.baselines import Baseline, GradeMapper
 from grader.evaluation.datasets import Dataset
 from grader.evaluation.metrics import (
@@ -141,7 +140,7 @@ def misconception_naming(dataset: Dataset, results: Sequence[GradeResult]) -> di
             continue
         marked = set(row.misconceptions)
         found = {m.misconception_id: m for m in result.misconceptions}
-        contradictions += sum(name.startswith(CONTRADICTION_PREFIX) for name in found)
+        contradictions += sum(m.is_contradiction for m in found.values())
         authored = [m.id for point in dataset.questions[row.question_id].points for m in point.misconceptions]
         for misconception_id in authored:
             truth.append(misconception_id in marked)
