@@ -339,3 +339,7 @@ def calibrate(company: str, model: Path | None) -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":  # `python -m grader.cli` runs the same command as `mockint`
+    main()
