@@ -308,33 +308,41 @@ def rubric_schema(output: Path) -> None:
 
 
 @cli.command()
-@click.option("--company", "-c", required=True, help="Pack to calibrate, e.g. pinterest.")
 @click.option("--model", type=click.Path(path_type=Path, exists=True), help="Another local model folder.")
-def calibrate(company: str, model: Path | None) -> None:
-    """Fit the pack's calibration on its transcripts' calibration split and store it with the pack.
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write here instead of the package's calibration.json.")
+def calibrate(model: Path | None, output: Path | None) -> None:
+    """Fit the model's one calibration across every pack's transcripts (calibration split only).
 
-    Only the calibration split is used; the dev split stays untouched for `mockint eval`.
+    Every pack, including one with no transcripts of its own, grades with it. The dev split stays
+    untouched for `mockint eval`.
     """
+    from grader.engine.calibration import MODEL_CALIBRATION_PATH
     from grader.engine.fitting import fit_calibration
     from grader.engine.transcripts import TranscriptError, read_transcripts
 
+    packs = _load_packs()
     try:
-        loaded = load_company(company)
-        rows = read_transcripts(company, split="calibration")
-    except (UnknownNameError, RubricError, TranscriptError) as exc:
+        rows = [row for pack in packs for row in read_transcripts(pack.company, split="calibration")]
+    except TranscriptError as exc:
         raise CliError(str(exc)) from None
+    questions = {qid: q for pack in packs for qid, q in pack.questions.items()}
+    with_rows = sorted({pack.company for pack in packs for row in rows if row.question_id in pack.questions})
     try:
-        calibration = fit_calibration(_encoder(model), loaded.questions, rows,
-                                      fitted_on=f"transcripts/{company}, calibration split")
+        calibration = fit_calibration(
+            _encoder(model), questions, rows,
+            fitted_on=f"transcripts of {', '.join(with_rows) or 'no pack'}, calibration split",
+        )
     except ModelUnavailableError as exc:
         raise CliError(f"grading unavailable: {exc}") from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    target = output or MODEL_CALIBRATION_PATH
     try:
-        write_calibration(loaded.calibration_path, calibration)
+        write_calibration(target, calibration)
     except ValueError as exc:  # an unreadable existing file: say which, rather than overwrite it
-        raise CliError(f"{loaded.calibration_path}: not a readable calibration file ({exc})") from None
-    click.echo(f"wrote {loaded.calibration_path} for {calibration.model_id}: {json.dumps(calibration.metrics)}")
+        raise CliError(f"{target}: not a readable calibration file ({exc})") from None
+    click.echo(f"wrote {target} for {calibration.model_id}: {json.dumps(calibration.metrics)}")
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """Calibration: the few numbers that turn similarities into point verdicts and a score into a grade.
 
-They are fitted with scikit-learn on a pack's labelled transcripts (calibration split only) by
-``mockint calibrate`` and stored beside the pack in ``calibration.json``, one entry per model,
-so a grade is never produced with numbers fitted for a different encoder.
+They are fitted once per model, across every pack's labelled transcripts (calibration split only),
+by ``mockint calibrate`` and stored in the package's ``calibration.json``, one entry per model, so a
+grade is never produced with numbers fitted for a different encoder, and a newly authored pack
+grades with no transcripts of its own. A pack folder may still hold a ``calibration.json`` that
+overrides the model's (test packs use it to pin hand-set numbers); the shipped packs do not.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+MODEL_CALIBRATION_PATH = Path(__file__).with_name("calibration.json")
+"""The calibrations fitted across packs, one per model, shipped with the package."""
 
 
 class CalibrationMissingError(LookupError):
@@ -120,7 +125,10 @@ def write_calibration(path: Path, calibration: Calibration) -> None:
     models = _stored_entries(path)
     models[calibration.model_id] = calibration.to_dict()
     payload = {
-        "about": "Fitted by `mockint calibrate` on this pack's transcripts (calibration split). Do not edit by hand.",
+        "about": (
+            "Fitted by `mockint calibrate` across every pack's transcripts (calibration split), "
+            "one entry per model. Do not edit by hand."
+        ),
         "models": dict(sorted(models.items())),
     }
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
@@ -137,12 +145,19 @@ def calibration_for(path: Path, model_id: str) -> Calibration:
         known = ", ".join(entries) or "none"
         raise CalibrationMissingError(
             f"{path}: no calibration for model {model_id!r} (calibrated: {known}); "
-            "fit one with: mockint calibrate --company <company> [--model PATH]"
+            "fit one with: mockint calibrate [--model PATH]"
         )
     try:
         return Calibration.from_dict(entries[model_id])
     except (KeyError, TypeError, ValueError) as exc:
         raise CalibrationMissingError(
             f"{path}: calibration file is from another version of mockint ({exc}); "
-            "refit it with: mockint calibrate --company <company>"
+            "refit it with: mockint calibrate"
         ) from None
+
+
+def calibration_for_pack(pack_root: Path, model_id: str) -> Calibration:
+    """The calibration a pack grades with: the model's one calibration, unless the pack folder holds
+    its own ``calibration.json`` (an override for experiments and test packs)."""
+    override = pack_root / MODEL_CALIBRATION_PATH.name
+    return calibration_for(override if override.exists() else MODEL_CALIBRATION_PATH, model_id)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.engine.calibration import Calibration, calibration_for
+from grader.engine.calibration import Calibration, calibration_for_pack
 from grader.engine.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult, MisconceptionResult, PointResult, share_covered
@@ -653,13 +653,14 @@ def _rubric_texts(question: Question) -> list[str]:
 def grader_for_pack(
     loaded: LoadedPack, encoder: Encoder | None = None, *, cache_dir: Path | None = None
 ) -> Grader:
-    """A grader for a pack with the calibration fitted for the encoder's model.
+    """A grader for a pack: the calibration fitted across packs for the encoder's model (see
+    ``calibration_for_pack``), so a pack needs no transcripts of its own.
 
     The encoder defaults to the packaged all-MiniLM-L6-v2; it is not loaded until first use.
-    Raises CalibrationMissingError when the pack has no calibration for that model.
+    Raises CalibrationMissingError when there is no calibration for that model.
     """
     from grader.paths import cache_dir as default_cache_dir
 
     encoder = encoder or SentenceTransformerEncoder()
-    calibration = calibration_for(loaded.calibration_path, encoder.model_id)
+    calibration = calibration_for_pack(loaded.root, encoder.model_id)
     return Grader(encoder, calibration, cache_dir=cache_dir or default_cache_dir())

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.engine.calibration import Calibration, CalibrationMissingError, calibration_for, write_calibration
+from grader.engine.calibration import (
+    MODEL_CALIBRATION_PATH,
+    Calibration,
+    CalibrationMissingError,
+    calibration_for,
+    calibration_for_pack,
+    write_calibration,
+)
 from grader.engine.fitting import fit_calibration
 from grader.engine.loader import load_question
 from grader.engine.transcripts import read_labelled
@@ -35,6 +42,18 @@ def test_other_models_entries_are_kept_verbatim_and_never_block_this_one(tmp_pat
     assert calibration_for(path, "m") == BASE
     with pytest.raises(CalibrationMissingError, match="another version of mockint"):
         calibration_for(path, "old")
+
+
+def test_a_pack_without_a_calibration_grades_with_the_models_one(tmp_path: Path):
+    shipped = calibration_for(MODEL_CALIBRATION_PATH, "all-MiniLM-L6-v2")
+    assert calibration_for_pack(tmp_path, "all-MiniLM-L6-v2") == shipped
+    write_calibration(tmp_path / "calibration.json", replace(BASE, model_id="all-MiniLM-L6-v2"))
+    assert calibration_for_pack(tmp_path, "all-MiniLM-L6-v2") == replace(BASE, model_id="all-MiniLM-L6-v2")
+
+
+def test_the_shipped_packs_carry_no_calibration_of_their_own():
+    rubrics = Path(__file__).resolve().parents[2] / "rubrics"
+    assert not list(rubrics.glob("*/calibration.json"))
 
 
 def test_fit_gives_five_score_weights_and_increasing_cut_points(tmp_path: Path):
