@@ -97,18 +97,23 @@ def _fmt_grade(value: float | None) -> str:
 @click.option("--limit", type=click.IntRange(min=1), help="Show only the newest N sessions.")
 def history(as_json: bool, limit: int | None) -> None:
     """Past sessions, newest first: date, id, company, mode, rounds, overall grade and status."""
+    from grader.interview.report import grade_summary
+
     packs = _Packs()
     rows: list[dict[str, Any]] = []
     with Store() as store:
         for session in store.sessions(limit=limit):
             pack = packs.get(session.company)
-            report = _report(store, pack, session) if pack is not None else None
+            figures = _report(store, pack, session).figures if pack is not None else None
             rows.append({
                 **session.to_dict(),
-                "answers": len(store.answers(session.id)),
-                "overall_grade": report.overall_grade if report else None,
-                # A hire signal on a session cut short would rest on a few answers: give it only at the end.
-                "hire_signal": report.hire_signal if report and session.finished_at else None,
+                # One definition of each figure (grader.interview.report.SessionFigures), as in review.
+                "answers": figures.answered if figures else None,
+                "questions": figures.questions if figures else None,
+                "skipped": figures.skipped if figures else None,
+                "overall_grade": figures.mean_grade if figures else None,
+                "hire_signal": figures.hire_signal if figures and figures.has_signal else None,
+                "grade_summary": grade_summary(figures),
             })
     if as_json:
         click.echo(json.dumps(rows, indent=2))
@@ -138,9 +143,7 @@ def history(as_json: bool, limit: int | None) -> None:
     table.add_column("Overall grade")
     table.add_column("Status", no_wrap=True)
     for row in rows:
-        grade = "—" if row["overall_grade"] is None else f"{row['overall_grade']:.1f}"
-        if row["overall_grade"] is not None:
-            grade += f" {row['hire_signal']}" if row["hire_signal"] else f" so far, {row['answers']} answered"
+        grade = row["grade_summary"]
         rounds = str(len(row["round_ids"])) if narrow else "\n".join(row["round_ids"])
         date = _local_time(row["started_at"])
         status = {"in-progress": "open", "finished": "done"}.get(row["status"], row["status"]) if narrow \

@@ -8,7 +8,11 @@ Rules the report states and follows:
 - A skipped question counts as grade 0 in the means; an answer not graded yet (the model was
   unavailable) and a question not reached are left out of the means and named.
 - The hire signal compares the overall mean grade with the pack's bar (0-4 scale): at or above the
-  bar is "hire", less than half a grade below it "borderline", lower "no hire".
+  bar is "hire", less than half a grade below it "borderline", lower "no hire". There is no signal
+  while an answer waits for its grade, for an unfinished session, and for a practice session in
+  which fewer than half the questions were answered: a verdict over a few answers would mislead.
+- Every figure a view shows for a session (mean grade, counts, hire signal) comes from
+  ``Report.figures``, so the report, the review list, ``history`` and ``export`` agree.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GRADE_LABELS, GradeResult, MisconceptionResult, PointResult
-from grader.engine.rubric import Question, Round
+from grader.engine.rubric import Question, Resource, Round
 
 if TYPE_CHECKING:
     from grader.store.records import SessionRecord, TurnRecord
@@ -100,7 +104,34 @@ class StudyItem:
     url: str | None
     note: str | None
     reasons: list[str]
-    """Why it is on the list: the missed points (or skipped question) it covers."""
+    """Why it is on the list, in words: the missed points (or skipped question) it covers."""
+    missed_weight: float = 0.0
+    """Rubric weight missed or skipped across the questions that list it: the list is ranked by it."""
+
+
+@dataclass(frozen=True)
+class SessionFigures:
+    """The numbers every view shows for one session, computed once in ``build_report``."""
+
+    questions: int
+    """Questions in the session's rounds."""
+    answered: int
+    """Questions with a main answer stored (graded or waiting for a grade); skips are not answers."""
+    graded: int
+    skipped: int
+    ungraded: int
+    unreached: int
+    mean_grade: float | None
+    """Over graded and skipped questions (a skip counts 0); None when neither exists."""
+    finished: bool | None
+    """Whether the session was finished; None for a report built without its session."""
+    hire_signal: str
+    no_signal_reason: str
+    """Why there is no hire signal (empty when there is one)."""
+
+    @property
+    def has_signal(self) -> bool:
+        return self.hire_signal != NO_SIGNAL
 
 
 @dataclass(frozen=True)
@@ -120,6 +151,8 @@ class Report:
     study_list: list[StudyItem]
     preamble: list[ReportTurn] = field(default_factory=list)
     session: SessionRecord | None = None
+    figures: SessionFigures | None = None
+    """Always set by ``build_report``; optional only so the dataclass keeps its field order."""
 
     @property
     def questions(self) -> list[QuestionReport]:
@@ -138,6 +171,8 @@ def overall_grade(questions: Sequence[QuestionReport]) -> float | None:
 
 
 NO_SIGNAL = "no signal"
+PRACTICE_MIN_ANSWERED_SHARE = 0.5
+"""A practice session says hire or not only when at least this share of its questions was answered."""
 
 
 def hire_signal(mean: float | None, bar: float) -> str:
@@ -178,10 +213,8 @@ def build_report(
         )
 
     all_questions = [q for r in round_reports for q in r.questions]
-    mean = overall_grade(all_questions)
-    # A verdict over the graded few would stand in for answers nobody has graded: none until all are.
-    pending = any(q.status == UNGRADED for q in all_questions)
-    signal = NO_SIGNAL if pending else hire_signal(mean, pack.hire_bar)
+    figures = session_figures(all_questions, session, pack.hire_bar)
+    mean, signal = figures.mean_grade, figures.hire_signal
     return Report(
         company=pack.company,
         display_name=pack.display_name,
@@ -189,13 +222,40 @@ def build_report(
         hire_bar=pack.hire_bar,
         overall_grade=mean,
         hire_signal=signal,
-        hire_statement=_hire_statement(pack.display_name, mean, signal, pack.hire_bar, all_questions),
+        hire_statement=_hire_statement(pack.display_name, figures, pack.hire_bar),
         rounds=round_reports,
         strongest=_strongest(all_questions),
         weakest=_weakest(all_questions),
         study_list=_study_list(all_questions, loaded_pack),
         preamble=preamble,
         session=session,
+        figures=figures,
+    )
+
+
+def session_figures(questions: Sequence[QuestionReport], session: SessionRecord | None,
+                    bar: float) -> SessionFigures:
+    """Counts, mean grade and hire signal: the one definition every view of a session uses."""
+    counts = {status: sum(1 for q in questions if q.status == status)
+              for status in (GRADED, SKIPPED, UNGRADED, UNANSWERED)}
+    mean = overall_grade(questions)
+    answered = counts[GRADED] + counts[UNGRADED]
+    finished = session.finished if session is not None else None
+    reason = ""
+    if mean is None:
+        reason = "no answer has been graded yet"
+    elif counts[UNGRADED]:
+        # A verdict over the graded few would stand in for answers nobody has graded.
+        reason = f"{counts[UNGRADED]} answer(s) not graded yet"
+    elif finished is False:
+        reason = "the session is unfinished"
+    elif (session is not None and session.mode == "practice"
+          and answered < PRACTICE_MIN_ANSWERED_SHARE * len(questions)):
+        reason = f"practice with {answered} of {len(questions)} questions answered"
+    return SessionFigures(
+        questions=len(questions), answered=answered, graded=counts[GRADED], skipped=counts[SKIPPED],
+        ungraded=counts[UNGRADED], unreached=counts[UNANSWERED], mean_grade=mean, finished=finished,
+        hire_signal=NO_SIGNAL if reason else hire_signal(mean, bar), no_signal_reason=reason,
     )
 
 
@@ -294,15 +354,20 @@ def _question_report(round_id: str, question_id: str, question: Question | None,
     )
 
 
-def _hire_statement(name: str, mean: float | None, signal: str, bar: float,
-                    questions: Sequence[QuestionReport]) -> str:
-    counted = sum(1 for q in questions if q.counted_grade is not None)
+def _hire_statement(name: str, figures: SessionFigures, bar: float) -> str:
+    mean, signal = figures.mean_grade, figures.hire_signal
+    counted = figures.graded + figures.skipped
     if mean is None:
         text = "No signal: no answer has been graded yet."
-    elif signal == NO_SIGNAL:
+    elif figures.ungraded:
         text = (
             f"No signal yet: some answers are not graded. The {counted} graded so far average {mean:.2f}; "
             f"the verdict against the bar of {bar:.1f} waits for the rest."
+        )
+    elif signal == NO_SIGNAL:
+        text = (
+            f"No signal: {figures.no_signal_reason}. The {counted} question(s) graded so far average "
+            f"{mean:.2f} (bar {bar:.1f}, skipped questions count 0)."
         )
     else:
         verdict = {
@@ -315,12 +380,10 @@ def _hire_statement(name: str, mean: float | None, signal: str, bar: float,
             f"the bar of {bar:.1f} this report uses for {name} (0-4 scale, skipped questions count 0)."
         )
     left_out = []
-    ungraded = sum(1 for q in questions if q.status == UNGRADED)
-    unanswered = sum(1 for q in questions if q.status == UNANSWERED)
-    if ungraded:
-        left_out.append(f"{ungraded} answer(s) not graded yet (run `mockint regrade`)")
-    if unanswered:
-        left_out.append(f"{unanswered} question(s) not reached")
+    if figures.ungraded:
+        left_out.append(f"{figures.ungraded} answer(s) not graded yet (run `mockint regrade`)")
+    if figures.unreached:
+        left_out.append(f"{figures.unreached} question(s) not reached")
     if left_out:
         text += " Left out: " + "; ".join(left_out) + "."
     return text
@@ -344,25 +407,36 @@ def _weakest(questions: Sequence[QuestionReport]) -> list[PointSummary]:
 
 
 def _study_list(questions: Sequence[QuestionReport], loaded_pack: LoadedPack) -> list[StudyItem]:
-    """The resources of every question with a missed point or a skip, most missed weight first."""
-    needs: list[tuple[float, QuestionReport, str]] = []
+    """One entry per resource (by URL, else title), ranked by the rubric weight missed where it helps.
+
+    A resource listed by several questions gathers their missed weight and their reasons.
+    """
+    weights: dict[str, float] = {}
+    reasons: dict[str, list[str]] = {}
+    resources: dict[str, Resource] = {}
     for q in questions:
-        if q.status == SKIPPED:
-            question = loaded_pack.questions.get(q.question_id)
-            needs.append((question.total_weight if question else 0.0, q, f"skipped {q.question_id}"))
-        elif q.missed:
-            titles = ", ".join(p.title for p in q.missed)
-            needs.append((sum(p.weight for p in q.missed), q, f"missed in {q.question_id}: {titles}"))
-    needs.sort(key=lambda item: -item[0])
-    items: dict[tuple[str, str | None], StudyItem] = {}
-    for _, q, reason in needs:
         question = loaded_pack.questions.get(q.question_id)
-        for resource in question.resources if question else []:
-            key = (resource.title, resource.url)
-            if key not in items:
-                items[key] = StudyItem(title=resource.title, url=resource.url, note=resource.note, reasons=[])
-            items[key].reasons.append(reason)
-    return list(items.values())
+        if question is None:
+            continue
+        prompt = _inline(q.prompt)
+        if q.status == SKIPPED:
+            weight, reason = question.total_weight, f"skipped “{prompt}”"
+        elif q.missed:
+            weight = sum(p.weight for p in q.missed)
+            reason = f"{', '.join(p.title for p in q.missed)} (missed in “{prompt}”)"
+        else:
+            continue
+        for resource in question.resources:
+            key = resource.url or resource.title.casefold()
+            resources.setdefault(key, resource)
+            weights[key] = weights.get(key, 0.0) + weight
+            reasons.setdefault(key, []).append(reason)
+    ranked = sorted(resources, key=lambda key: -weights[key])  # stable: ties keep the order first met
+    return [
+        StudyItem(title=resources[key].title, url=resources[key].url, note=resources[key].note,
+                  reasons=reasons[key], missed_weight=weights[key])
+        for key in ranked
+    ]
 
 
 # -- Markdown -------------------------------------------------------------------------------------
@@ -380,6 +454,12 @@ def _fmt_grade(value: float | None) -> str:
     return "not graded" if value is None else f"{value:.1f} / 4"
 
 
+def model_answer_quote(model_answer: str) -> str:
+    """The rubric's model answer as a Markdown blockquote headed "Model answer"."""
+    body = "\n".join(f"> {line}" if line.strip() else ">" for line in model_answer.strip().splitlines())
+    return "> **Model answer**\n>\n" + body
+
+
 def _speaker(turn: ReportTurn) -> str:
     if turn.role == "candidate":
         return "Candidate"
@@ -395,7 +475,10 @@ def _inline(text: str | None) -> str:
 def _grade_block(q: QuestionReport) -> list[str]:
     lines: list[str] = []
     if q.status == SKIPPED:
-        return ["**Skipped** (counts as grade 0)."]
+        lines = ["**Skipped** (counts as grade 0)."]
+        if q.model_answer:
+            lines += ["", model_answer_quote(q.model_answer)]
+        return lines
     if q.status == UNANSWERED:
         return ["_Not answered._"]
     if q.status == UNGRADED or q.result is None:
@@ -435,7 +518,7 @@ def render_markdown(report: Report, *, transcript: bool = True) -> str:
         facts.append(f"**Date** {session.started_at[:16].replace('T', ' ')} UTC")
         facts.append(f"**Mode** {session.mode}")
         facts.append(f"**Status** {session.status}")
-    facts.append(f"**Overall grade** {_fmt_grade(report.overall_grade)} ({report.hire_signal})")
+    facts.append(f"**Overall grade** {grade_summary(report.figures, full=True)}")
     out.append(" · ".join(facts))
     out.append("")
     if transcript:
@@ -482,6 +565,22 @@ def _report_section(report: Report) -> list[str]:
         for item in report.study_list:
             title = f"[{item.title}]({item.url})" if item.url else item.title
             note = f": {_inline(item.note)}" if item.note else ""
-            out.append(f"- {title}{note} _({'; '.join(item.reasons)})_")
+            out.append(f"- {title}{note} _(missed weight {item.missed_weight:g}: {'; '.join(item.reasons)})_")
         out.append("")
     return out
+
+
+def grade_summary(figures: SessionFigures | None, *, full: bool = False) -> str:
+    """The overall grade in words, the same wherever a session is listed or exported.
+
+    Short for a table cell (history, the review list); ``full`` for a sentence (the export).
+    """
+    if figures is None or figures.mean_grade is None:
+        return "not graded" if full else "—"
+    grade = f"{figures.mean_grade:.1f}" + (" / 4" if full else "")
+    if figures.has_signal:
+        return f"{grade} ({figures.hire_signal})" if full else f"{grade} {figures.hire_signal}"
+    if figures.finished is False:
+        so_far = f"{grade} so far, {figures.answered} of {figures.questions} answered"
+        return f"{so_far} (unfinished, no hire signal)" if full else so_far
+    return f"{grade} (no hire signal: {figures.no_signal_reason})" if full else f"{grade}, no signal"

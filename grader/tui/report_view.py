@@ -14,7 +14,15 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
 from grader.engine.result import GRADE_LABELS
-from grader.interview.report import GRADED, SKIPPED, UNANSWERED, UNGRADED, QuestionReport, Report
+from grader.interview.report import (
+    GRADED,
+    SKIPPED,
+    UNANSWERED,
+    UNGRADED,
+    QuestionReport,
+    Report,
+    model_answer_quote,
+)
 
 
 def _grade(value: float | None) -> str:
@@ -40,6 +48,9 @@ def _question_block(number: str, q: QuestionReport) -> list[str]:
         head = f"**Grade {result.grade}/4 · {GRADE_LABELS[result.grade]}** · score {result.score}/100{attempts}"
     elif q.status == SKIPPED:
         head = "**Skipped** (counts as grade 0)"
+        if q.model_answer:
+            # What a good answer says is the most useful thing to read about a skipped question.
+            return [f"### {number} {_one_line(q.prompt)}", "", head, "", model_answer_quote(q.model_answer), ""]
     elif q.status == UNGRADED:
         head = "**Not graded yet**: the answer is saved; run `mockint regrade`"
     else:
@@ -93,19 +104,28 @@ def report_markdown(report: Report) -> str:
             out += _question_block(f"{r_index}.{q_index}", question)
     if report.study_list:
         out += ["## Study list", ""]
+        out += ["Ranked by the rubric weight you missed where each helps.", ""]
         for item in report.study_list:
-            title = f"[{item.title}]({item.url})" if item.url else f"**{item.title}**"
+            # The URL in plain sight: a terminal may not open links, and the candidate can copy it.
+            url = f"  \n  {item.url}" if item.url else ""
             note = f": {_one_line(item.note)}" if item.note else ""
-            out.append(f"- {title}{note} _(for: {'; '.join(item.reasons)})_")
+            out.append(f"- **{item.title}**{note}{url}  \n  _for: {'; '.join(item.reasons)}_")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
 def verdict_line(report: Report) -> str:
-    if report.overall_grade is None:
+    figures = report.figures
+    assert figures is not None
+    if figures.mean_grade is None:
         return f"No grade yet · hire bar {report.hire_bar:g} / 4"
+    if figures.finished is False:
+        return (f"Unfinished · {figures.mean_grade:.1f} / 4 so far, {figures.answered} of {figures.questions} "
+                "answered · no hire signal")
+    if not figures.has_signal:
+        return f"Overall {figures.mean_grade:.1f} / 4 · no hire signal: {figures.no_signal_reason}"
     return (
-        f"Overall {report.overall_grade:.1f} / 4 · {report.hire_signal.upper()} · "
+        f"Overall {figures.mean_grade:.1f} / 4 · {figures.hire_signal.upper()} · "
         f"hire bar {report.hire_bar:g} / 4"
     )
 

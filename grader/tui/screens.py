@@ -30,13 +30,14 @@ from textual.widgets import (
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question, Round
+from grader.interview.report import grade_summary
 from grader.store import SessionRecord, TurnRecord
 from grader.tui.report_view import ReportView
 from grader.tui.widgets import FeedbackView, GraderStatus, Timers, Transcript
 
 if TYPE_CHECKING:
     from grader.interview import Interview, Step
-    from grader.interview.report import Report
+    from grader.interview.report import Report, SessionFigures
     from grader.tui.app import MockintApp
 
 ROUND_KIND_NAMES = {
@@ -559,6 +560,16 @@ def build_session_report(app: MockintApp, session_id: str) -> Report:
     return build_report(pack, app.store.turns(session_id), app.store.latest_grades(session_id), session=session)
 
 
+def session_report_figures(app: MockintApp, session: SessionRecord) -> SessionFigures | None:
+    """The session's figures, or None when its pack can no longer be loaded."""
+    from grader.engine.loader import RubricError, UnknownNameError
+
+    try:
+        return build_session_report(app, session.id).figures
+    except (UnknownNameError, RubricError):
+        return None
+
+
 class ReportScreen(Screen[None]):
     """The end of the interview: the report, verdict first."""
 
@@ -643,12 +654,6 @@ def _session_line(session: SessionRecord, pack: LoadedPack | None) -> str:
     return f"Session {session.id} · {company} · {session.mode} mode · {started} UTC · {status}"
 
 
-def session_mean_grade(grades: dict[int, GradeResult], turns: list[TurnRecord]) -> float | None:
-    """Mean grade of the main answers (probe answers are graded on one point only)."""
-    main = [grades[t.id].grade for t in turns if t.kind == "answer" and t.point_id is None and t.id in grades]
-    return sum(main) / len(main) if main else None
-
-
 class HistoryScreen(Screen[None]):
     """Past sessions, newest first; Enter opens one for review."""
 
@@ -672,20 +677,18 @@ class HistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         store = self.mockint.store
         table = self.query_one(DataTable)
-        table.add_columns("Session", "Started (UTC)", "Company", "Mode", "Status", "Answers", "Grade", "Rounds")
+        table.add_columns("Session", "Started (UTC)", "Company", "Mode", "Status", "Answered", "Grade", "Rounds")
         for session in store.sessions():
-            turns = store.turns(session.id)
-            grades = store.latest_grades(session.id)
-            mean = session_mean_grade(grades, turns)
-            answers = sum(1 for t in turns if t.kind == "answer" and t.point_id is None)
+            # The same figures as the report, history and export (grader.interview.report.SessionFigures).
+            figures = session_report_figures(self.mockint, session)
             table.add_row(
                 session.id,
                 session.started_at[:16].replace("T", " "),
                 session.company,
                 session.mode,
                 "finished" if session.finished else "unfinished",
-                str(answers),
-                f"{mean:.1f}" if mean is not None else "–",
+                f"{figures.answered} of {figures.questions}" if figures else "–",
+                grade_summary(figures),
                 ", ".join(session.round_ids) or "all",
                 key=session.id,
             )

@@ -1,7 +1,9 @@
 import pytest
 
+from grader.engine.loader import LoadedPack
+from grader.engine.rubric import Resource
 from grader.interview import Interview
-from grader.interview.report import build_report, hire_signal, render_markdown
+from grader.interview.report import build_report, grade_summary, hire_signal, render_markdown
 from grader.store import Store
 from tests.interview.sample_pack import QUESTIONS, make_result, sample_pack
 
@@ -13,7 +15,7 @@ def pack():
     return sample_pack()
 
 
-def _session(pack, store, mode, actions):
+def _session(pack, store, mode, actions, *, finish=True):
     """Run the interview with (text, covered-or-None, or 'skip'/'retry') actions; return session id."""
     session_id = store.create_session("acme", mode, ["screen", "design"])
     store.add_turn(session_id, role="system", kind="briefing", text="Welcome.")
@@ -38,6 +40,8 @@ def _session(pack, store, mode, actions):
                 store.record_grade(turn_id, result)
             interview.answer(text, result)
         prompt_written = False
+    if finish:
+        store.finish_session(session_id)
     return session_id
 
 
@@ -78,7 +82,7 @@ def test_report_grades_means_probes_and_study_list(pack):
     # Heaviest covered points first (equal confidence here); points reached only when probed are not strengths.
     assert [p.point_id for p in report.strongest] == ["gap", "labels", "calibration", "online"]
     assert [item.title for item in report.study_list] == ["ESL chapter 3", "ESL chapter 7"]
-    assert report.study_list[0].reasons == [f"skipped {L1L2.id}"]
+    assert report.study_list[0].reasons == [f"skipped “{L1L2.prompt}”"]
     assert [t.kind for t in report.preamble] == ["briefing"]
     assert [t.kind for t in q1.turns] == ["question", "answer", "probe", "answer", "probe", "answer"]
 
@@ -159,3 +163,77 @@ def test_markdown_names_misconceptions(pack):
         in render_markdown(report)
     )
 
+
+
+def test_an_unfinished_session_has_figures_but_no_hire_signal(pack):
+    with Store() as store:
+        session_id = _session(pack, store, "interview", [
+            ("All three.", {"gap", "noise", "capacity"}),
+            ("Both.", {"sparsity", "shrink"}),
+        ], finish=False)
+        report = _report(pack, store, session_id)
+    figures = report.figures
+    assert (figures.questions, figures.answered, figures.graded, figures.unreached) == (3, 2, 2, 1)
+    assert figures.mean_grade == 4.0 and figures.finished is False
+    assert report.hire_signal == "no signal" and not figures.has_signal
+    assert report.hire_statement.startswith("No signal: the session is unfinished.")
+    assert grade_summary(figures) == "4.0 so far, 2 of 3 answered"
+    assert "4.0 / 4 so far, 2 of 3 answered (unfinished, no hire signal)" in render_markdown(report)
+
+
+def test_practice_with_few_answers_never_says_hire(pack):
+    with Store() as store:
+        # Finished practice: one perfect answer, the rest skipped. The mean is low, but even the
+        # skips aside, one answer out of three is too few for a verdict.
+        few = _session(pack, store, "practice", [("All three.", {"gap", "noise", "capacity"}), "skip", "skip"])
+        enough = _session(pack, store, "practice", [
+            ("All three.", {"gap", "noise", "capacity"}), ("Both.", {"sparsity", "shrink"}), "skip",
+        ])
+        few_report, enough_report = _report(pack, store, few), _report(pack, store, enough)
+    assert few_report.figures.answered == 1 and few_report.hire_signal == "no signal"
+    assert "practice with 1 of 3 questions answered" in few_report.hire_statement
+    assert grade_summary(few_report.figures) == "1.3, no signal"
+    assert enough_report.figures.answered == 2 and enough_report.hire_signal == "borderline"
+
+
+def test_every_view_reads_the_same_figures(pack):
+    """Mean grade and counts: the report, history's summary and the export say the same numbers."""
+    with Store() as store:
+        session_id = _session(pack, store, "interview", [
+            ("Gap only.", {"gap"}), ("?", set()), ("?", set()), "skip",
+            ("Labels from logged clicks.", {"labels", "calibration", "online"}),
+        ])
+        report = _report(pack, store, session_id)
+    figures = report.figures
+    assert (figures.answered, figures.skipped, figures.graded) == (2, 1, 2)
+    assert figures.mean_grade == report.overall_grade == pytest.approx((2 + 0 + 4) / 3)
+    assert grade_summary(figures) == "2.0 no hire"
+    assert "**Overall grade** 2.0 / 4 (no hire)" in render_markdown(report)
+
+
+def test_study_list_has_one_entry_per_resource_ranked_by_missed_weight(pack):
+    shared = {"title": "ESL chapter 7", "url": "https://example.org/esl7"}
+    l1l2 = L1L2.model_copy(update={"resources": [Resource.model_validate(shared),
+                                                 Resource(title="ESL chapter 3", url="https://example.org/esl3")]})
+    two_lists = LoadedPack(pack=pack.pack, questions={**pack.questions, L1L2.id: l1l2}, root=pack.root)
+    with Store() as store:
+        session_id = _session(two_lists, store, "practice", [
+            ("Gap only.", {"gap"}),                 # missed noise 2 + capacity 1
+            ("Sparsity only.", {"sparsity"}),       # missed shrink 2
+            ("Labels.", {"labels", "calibration"}),  # missed online 1
+        ])
+        report = _report(two_lists, store, session_id)
+    titles = [item.title for item in report.study_list]
+    assert titles == ["ESL chapter 7", "ESL chapter 3", "Practical lessons from predicting clicks on ads at Facebook"]
+    first = report.study_list[0]
+    assert first.missed_weight == 3 + 2 and len(first.reasons) == 2
+    assert first.reasons[0] == "Fits noise, Too much capacity (missed in “What is overfitting?”)"
+    # Human words only: no internal question ids in the reasons.
+    assert not any("acme." in reason for item in report.study_list for reason in item.reasons)
+
+
+def test_a_skipped_question_shows_its_model_answer_in_the_export(pack):
+    with Store() as store:
+        session_id = _session(pack, store, "interview", ["skip", "skip", "skip"])
+        text = render_markdown(_report(pack, store, session_id))
+    assert "> **Model answer**\n>\n> L1 gives sparse weights; L2 shrinks all weights smoothly." in text
