@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 
 from grader import __version__
 from grader.engine.calibration import CalibrationMissingError, write_calibration
@@ -26,12 +27,18 @@ from grader.engine.loader import (
 )
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question
+from grader.safe_text import MAX_ANSWER_BYTES, strip_control
 
-MAX_INPUT_BYTES = 200_000
+MAX_INPUT_BYTES = MAX_ANSWER_BYTES
 """Answers larger than this are refused outright; long but smaller ones are graded on their first words."""
 
 EXIT_MISMATCH = 1
 EXIT_BAD_INPUT = 2
+
+
+def escape(text: str) -> str:
+    """Text for ``console.print``: markup escaped and terminal control characters removed."""
+    return escape_markup(strip_control(text))
 
 
 class CliError(click.ClickException):
@@ -63,6 +70,17 @@ class LazyGroup(click.Group):
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
 
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # Every database problem is one line and exit 2. The store module is looked up, not
+            # imported: commands that never open the database must not pay for loading it.
+            errors = sys.modules.get("grader.store.errors")
+            if errors is not None and isinstance(exc, errors.StoreError):
+                raise CliError(str(exc)) from None
+            raise
+
 
 LAZY_COMMANDS = {
     "start": "grader.tui.launch:start",
@@ -72,6 +90,7 @@ LAZY_COMMANDS = {
     "export": "grader.session_cli:export",
     "regrade": "grader.session_cli:regrade",
     "progress": "grader.session_cli:progress",
+    "backup": "grader.session_cli:backup",
     "eval": "grader.evaluation.cli:eval_command",
 }
 
@@ -84,6 +103,12 @@ def cli() -> None:
     Start an interview with `mockint start --company pinterest`. Every answer is graded against
     expert rubrics with a local sentence model; nothing leaves this machine.
     """
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+    """mockint's own warnings (e.g. an unusable embedding cache) as one line, not Python's two."""
+    click.echo(f"mockint: warning: {message}", err=True)
 
 
 def _encoder(model: Path | None) -> Encoder:
@@ -100,14 +125,26 @@ def _grader_for(loaded: LoadedPack, model: Path | None):  # type: ignore[no-unty
 
 
 def _read_answer(file: Path | None) -> str:
+    """The answer, read no further than one byte past the limit (``< /dev/zero`` must not fill memory).
+
+    Terminal control characters are removed: they carry no meaning for grading, and the answer's
+    sentences are echoed back as evidence.
+    """
     if file is not None and not file.is_file():
         raise CliError(f"--file: no such file: {file}")
-    raw = file.read_bytes() if file is not None else sys.stdin.buffer.read()
     source = str(file) if file is not None else "standard input"
-    if len(raw) > MAX_INPUT_BYTES:
-        raise CliError(f"{source}: answer is {len(raw):,} bytes; the limit is {MAX_INPUT_BYTES:,}")
     try:
-        return raw.decode("utf-8")
+        if file is not None:
+            with file.open("rb") as handle:
+                raw = handle.read(MAX_INPUT_BYTES + 1)
+        else:
+            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise CliError(f"{source}: cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise CliError(f"{source}: answer is over {MAX_INPUT_BYTES:,} bytes, the limit; shorten it")
+    try:
+        return strip_control(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise CliError(f"{source}: not valid UTF-8 (byte {exc.start}); save the answer as UTF-8") from None
 

@@ -1,4 +1,4 @@
-"""Session commands: ``history``, ``export``, ``regrade`` and ``progress`` (no terminal UI needed).
+"""Session commands: ``history``, ``export``, ``regrade``, ``progress``, ``backup`` (no terminal UI needed).
 
 ``grader/cli.py`` loads them lazily, by name, so start-up never pays for what a command does not use.
 """
@@ -43,6 +43,20 @@ def make_encoder() -> Encoder:
 
     factory = encoder_factory_from_env()
     return factory() if factory is not None else SentenceTransformerEncoder()
+
+
+def open_store() -> Store:
+    """The store, with anything the opening found (a recovered answer, an unclean shutdown) said on stderr."""
+    store = Store()
+    for notice in store.notices:
+        click.echo(f"mockint: {notice}", err=True)
+    return store
+
+
+def report_damage(store: Store) -> None:
+    """One stderr line per stored row that could not be read and was skipped."""
+    for line in store.damaged:
+        click.echo(f"mockint: skipped a damaged row: {line}", err=True)
 
 
 def _session(store: Store, session_id: str) -> SessionRecord:
@@ -101,7 +115,7 @@ def history(as_json: bool, limit: int | None) -> None:
 
     packs = _Packs()
     rows: list[dict[str, Any]] = []
-    with Store() as store:
+    with open_store() as store:
         for session in store.sessions(limit=limit):
             pack = packs.get(session.company)
             figures = _report(store, pack, session).figures if pack is not None else None
@@ -115,6 +129,7 @@ def history(as_json: bool, limit: int | None) -> None:
                 "hire_signal": figures.hire_signal if figures and figures.has_signal else None,
                 "grade_summary": grade_summary(figures),
             })
+        report_damage(store)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -166,13 +181,15 @@ def history(as_json: bool, limit: int | None) -> None:
 def export(session_id: str, fmt: str, output: Path | None) -> None:
     """Export a session (id or unique prefix): transcript, grades with evidence, and the report."""
     from grader.interview.report import render_markdown
+    from grader.safe_text import safe_markdown
 
-    with Store() as store:
+    with open_store() as store:
         session = _session(store, session_id)
         pack = _Packs().require(session.company)
         report = _report(store, pack, session)
         if fmt == "md":
-            text = render_markdown(report)
+            # Published as written: no terminal escapes, no raw HTML, no script links from an answer.
+            text = safe_markdown(render_markdown(report))
         else:
             grades = store.latest_grades(session.id)
             payload = {
@@ -183,7 +200,9 @@ def export(session_id: str, fmt: str, output: Path | None) -> None:
                 ],
                 "report": {key: value for key, value in report.to_dict().items() if key != "session"},
             }
+            # ensure_ascii=False keeps accents readable; control characters are still \u-escaped.
             text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+        report_damage(store)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -211,7 +230,7 @@ def regrade(session_id: str | None, regrade_all: bool) -> None:
     from grader.engine.encoder import ModelUnavailableError
     from grader.engine.grading import grader_for_pack
 
-    with Store() as store:
+    with open_store() as store:
         target = _session(store, session_id).id if session_id else None
         turns = store.answers(target) if regrade_all else store.ungraded_answers(target)
         if not turns:
@@ -324,9 +343,10 @@ def _chart(data: dict[str, Any], width: int, plain: bool) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON instead of a chart.")
 def progress(company: str | None, top: int, as_json: bool) -> None:
     """Progress across sessions: each round's mean grade as a terminal chart, and the points most often missed."""
-    with Store() as store:
+    with open_store() as store:
         companies = [company] if company else sorted({s.company for s in store.sessions()})
         data = [_progress_data(store, name) for name in companies]
+        report_damage(store)
     data = [d for d in data if d["sessions"]]
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -352,3 +372,29 @@ def progress(company: str | None, top: int, as_json: bool) -> None:
             console.print(table)
         else:
             click.echo("No point missed in any graded answer.")
+
+
+# -- backup ---------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+def backup(file: Path | None) -> None:
+    """Copy the whole database, including answers not yet folded in from mockint.db-wal, to FILE.
+
+    Safe while an interview is running (SQLite's online backup API). FILE defaults to
+    backups/mockint-DATE-TIME.db in the mockint folder; an existing FILE is never overwritten.
+    Copying mockint.db by hand can miss the newest answers, which live in mockint.db-wal.
+    """
+    with open_store() as store:
+        if file is None:
+            file = store.path.parent / "backups" / f"mockint-{datetime.now():%Y%m%d-%H%M%S}.db"
+        if file.exists():
+            raise UserError(f"FILE: {file} already exists; choose another name (mockint never overwrites it)")
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            store.backup(file)
+        except OSError as exc:
+            raise UserError(f"FILE: cannot write {file}: {exc.strerror}") from None
+        sessions = len(store.sessions())
+    click.echo(f"Backed up {sessions} session(s) to {file}")

@@ -230,3 +230,57 @@ def test_regrade_names_answers_whose_question_left_the_pack(cli):
     assert result.exit_code == 0
     assert "No answer could be graded." in result.stdout
     assert f"Skipped turn {turn_id} (acme.screen.gone): question no longer in the pack" in result.stderr
+
+
+# -- damaged rows, hostile answers and backups (issue 13) ------------------------------------------
+
+
+def _damage_one_grade(session_id):
+    with Store() as store:
+        turn = store.answers(session_id)[0]
+        store.db.execute("UPDATE grades SET result_json = '{not json' WHERE turn_id = ?", [turn.id])
+        store.db.conn.commit()
+    return turn.id
+
+
+def test_one_malformed_json_row_is_skipped_and_reported_by_history_and_export(cli):
+    damaged_session = _session({OVERFITTING.id: {OVERFITTING.points[0].id}, L1L2.id: set(), CTR.id: set()})
+    healthy_session = _session({OVERFITTING.id: set(), L1L2.id: set(), CTR.id: set()})
+    turn_id = _damage_one_grade(damaged_session)
+    result = CliRunner().invoke(cli, ["history", "--json"])
+    assert result.exit_code == 0, result.output
+    assert {row["id"] for row in json.loads(result.stdout)} == {damaged_session, healthy_session}
+    assert "skipped a damaged row: grade" in result.stderr and f"turn {turn_id}" in result.stderr
+    for fmt in ("md", "json"):
+        exported = CliRunner().invoke(cli, ["export", damaged_session, "--format", fmt])
+        assert exported.exit_code == 0, exported.output
+        assert "skipped a damaged row" in exported.stderr
+
+
+def test_markdown_export_strips_escapes_and_escapes_html_and_script_links(cli):
+    hostile = ("Noise \x1b]0;pwned\x07memorised\x1b[2J. <script>alert(1)</script> "
+               "[click](javascript:alert(1)) [ok](https://example.com/?a=1&b=2)")
+    with Store() as store:
+        session_id = store.create_session("acme", "interview", ["screen"])
+        step = Interview(sample_pack(), mode="interview", max_probes=0).current
+        store.add_turn(session_id, **step.prompt_turn())
+        store.add_turn(session_id, **step.answer_turn(hostile))
+    result = CliRunner().invoke(cli, ["export", session_id, "--format", "md"])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "\x1b" not in text and "\x07" not in text
+    assert "<script>" not in text and "&lt;script>" in text
+    assert "javascript:" not in text
+    assert "[ok](https://example.com/?a=1&amp;b=2)" in text
+
+
+def test_backup_copies_every_session_and_never_overwrites(cli, tmp_path):
+    session_id = _session({OVERFITTING.id: set(), L1L2.id: set(), CTR.id: set()})
+    target = tmp_path / "copy.db"
+    result = invoke(cli, "backup", str(target))
+    assert result.exit_code == 0 and "1 session(s)" in result.output
+    import sqlite3
+
+    assert sqlite3.connect(target).execute("SELECT id FROM sessions").fetchall() == [(session_id,)]
+    again = CliRunner().invoke(cli, ["backup", str(target)])
+    assert again.exit_code == 2 and "already exists" in again.output

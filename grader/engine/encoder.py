@@ -7,10 +7,12 @@ the cosine similarity.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -248,12 +250,19 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+class CacheWarning(UserWarning):
+    """The on-disk embedding cache was unreadable (rebuilt) or could not be written (skipped)."""
+
+
 class CachedEncoder:
     """Wraps an encoder with a per-model on-disk cache keyed by the text's hash.
 
     Rubric texts are encoded once per model and reused on every later run; the evaluation
     harness also caches answers so a repeated benchmark run is quick. The cache is one ``.npz``
     per model, rewritten atomically by ``save``; concurrent writers at worst lose entries.
+
+    The cache is optional: an unreadable one is rebuilt and one that cannot be written (read-only
+    home, full disk) is skipped, each with a ``CacheWarning``, never an error.
     """
 
     def __init__(self, encoder: Encoder, directory: Path) -> None:
@@ -277,12 +286,17 @@ class CachedEncoder:
             self._vectors = {}
             if self.path.exists():
                 try:
-                    with np.load(self.path) as data:
+                    with np.load(self.path, allow_pickle=False) as data:
                         keys = data["keys"]
                         matrix = data["vectors"]
+                    if matrix.ndim != 2 or len(keys) != len(matrix):
+                        raise ValueError(f"{len(keys)} keys for a {matrix.shape} matrix")
                     self._vectors = {str(k): matrix[i] for i, k in enumerate(keys)}
-                except (OSError, KeyError, ValueError):
+                except Exception as exc:  # truncated zip, wrong arrays, unreadable file: all mean "rebuild"
                     self._vectors = {}  # a corrupt cache is rebuilt, never trusted
+                    self._dirty = True
+                    warnings.warn(CacheWarning(f"the embedding cache {self.path} is unreadable "
+                                               f"({type(exc).__name__}); rebuilding it"), stacklevel=2)
         return self._vectors
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -304,12 +318,21 @@ class CachedEncoder:
         with self._lock:
             if not self._dirty or self._vectors is None:
                 return
-            self.directory.mkdir(parents=True, exist_ok=True)
             keys = np.array(list(self._vectors))
             matrix = np.stack(list(self._vectors.values())) if self._vectors else np.zeros((0, 0))
-            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".npz.tmp")
-            os.close(fd)
-            with open(tmp, "wb") as handle:
-                np.savez(handle, keys=keys, vectors=matrix)
-            os.replace(tmp, self.path)
-            self._dirty = False
+            tmp: str | None = None
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".npz.tmp")
+                with os.fdopen(fd, "wb") as handle:
+                    np.savez(handle, keys=keys, vectors=matrix)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, self.path)  # readers see the old cache or the new one, never half of one
+            except OSError as exc:
+                if tmp is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+                warnings.warn(CacheWarning(f"cannot write the embedding cache in {self.directory} "
+                                           f"({exc.strerror or exc}); grading goes on without it"), stacklevel=2)
+            self._dirty = False  # one warning per change, not one per answer

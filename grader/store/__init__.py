@@ -1,5 +1,6 @@
 """Storage: the only code that touches SQL. Sessions, turns and grades in ``mockint.db``."""
 
+from grader.store.errors import SchemaTooNewError, StoreError, StoreOpenError, StoreWriteError
 from grader.store.records import STATUS_ACTIVE, STATUS_FINISHED, PointHistoryRow, SessionRecord, TurnRecord
 from grader.store.store import DB_FILENAME, SessionNotFoundError, Store, default_db_path
 
@@ -8,9 +9,13 @@ __all__ = [
     "STATUS_ACTIVE",
     "STATUS_FINISHED",
     "PointHistoryRow",
+    "SchemaTooNewError",
     "SessionNotFoundError",
     "SessionRecord",
     "Store",
+    "StoreError",
+    "StoreOpenError",
+    "StoreWriteError",
     "TurnRecord",
     "default_db_path",
 ]

@@ -15,6 +15,11 @@ MIGRATION_SET = "mockint"
 migrations = Migrations(MIGRATION_SET)
 
 
+def known_migrations() -> list[str]:
+    """Names of every migration this version of mockint knows, in order (newer databases have more)."""
+    return [migration.name for migration in migrations._migrations]
+
+
 @migrations()
 def m001_initial(db: Database) -> None:
     db["sessions"].create(

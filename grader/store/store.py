@@ -3,13 +3,16 @@
 Every write commits before the method returns, so a candidate's answer is on disk before grading
 starts and survives a SIGKILL. The connection is shared between the TUI's thread and its workers,
 so calls are serialised by a lock rather than relying on SQLite's per-thread check.
+
+Writes take the lock up front and wait for another process (``grader.store.database``); one that
+still fails raises ``StoreWriteError`` and changes nothing. A row whose JSON is damaged is skipped
+and described in ``Store.damaged`` rather than breaking every listing.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +24,15 @@ from sqlite_utils import Database
 
 from grader.engine.result import GradeResult
 from grader.paths import user_dir
+from grader.store.database import (
+    DRAFT_BUSY_TIMEOUT_MS,
+    backup_to,
+    close_cleanly,
+    create_running_marker,
+    open_database,
+    pid_alive,
+    write_transaction,
+)
 from grader.store.migrations import migrations
 from grader.store.records import (
     KINDS,
@@ -31,6 +43,7 @@ from grader.store.records import (
     SessionRecord,
     TurnRecord,
 )
+from grader.store.recovery import append_recovery, clear_pending, recover_pending, recovery_path, write_pending
 
 DB_FILENAME = "mockint.db"
 MODES = ("interview", "practice")
@@ -41,8 +54,11 @@ class SessionNotFoundError(LookupError):
 
 
 def default_db_path() -> Path:
-    """``mockint.db`` in the user directory (``$MOCKINT_HOME`` when set), resolved at call time."""
-    return user_dir() / DB_FILENAME
+    """``mockint.db`` in the user directory (``$MOCKINT_HOME`` when set), resolved at call time.
+
+    The folder is not created here: opening the store checks it first.
+    """
+    return user_dir(create=False) / DB_FILENAME
 
 
 def _now() -> str:
@@ -58,20 +74,40 @@ class Store:
     """Sessions, turns and grades in one SQLite file; migrates when opened."""
 
     def __init__(self, path: Path | str | None = None) -> None:
+        """Open (creating and migrating if needed); ``StoreOpenError`` names the problem and the fix."""
         self.path = Path(path) if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # check_same_thread=False: grading workers record grades from their own threads; the lock
-        # below serialises every call, which SQLite needs on a shared connection.
-        conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
+        # check_same_thread=False (in connect): grading workers record grades from their own
+        # threads; the lock below serialises every call, which SQLite needs on a shared connection.
+        conn, self.notices = open_database(self.path)
+        """Things the user should know about the opening, e.g. an answer recovered from a killed run."""
         self.db = Database(conn)
         self._lock = threading.RLock()
-        self.db.enable_wal()
-        self.db.execute("PRAGMA foreign_keys = ON")
-        migrations.apply(self.db)
+        self._closed = False
+        self.damaged: list[str] = []
+        """Rows skipped because their stored JSON is unreadable, one line each."""
+        self._marker = create_running_marker(self.path)
+        self.notices += recover_pending(self.path, self._has_turn, pid_alive)
+
+    @property
+    def recovery_path(self) -> Path:
+        """The plain-text file beside the database that holds words a write could not save."""
+        return recovery_path(self.path)
+
+    def save_to_recovery(self, *, session_id: str, what: str, text: str, reason: str) -> Path:
+        """Append words that could not be saved to the recovery file; its path. Raises OSError."""
+        return append_recovery(self.path, session_id=session_id, what=what, text=text, reason=reason)
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the whole database (WAL included) at ``target``, via SQLite's backup API."""
+        with self._lock:
+            backup_to(self.db.conn, target)
 
     def close(self) -> None:
+        """Checkpoint the WAL into mockint.db and close; closing twice is harmless."""
         with self._lock:
-            self.db.close()
+            if not self._closed:
+                self._closed = True
+                close_cleanly(self.db.conn, self._marker)
 
     def __enter__(self) -> Store:
         return self
@@ -80,9 +116,27 @@ class Store:
         self.close()
 
     @contextmanager
-    def _atomic(self) -> Iterator[Database]:
-        with self._lock, self.db.atomic() as db:
-            yield db
+    def _atomic(self, *, busy_timeout_ms: int | None = None, deadline_seconds: float | None = None
+                ) -> Iterator[Database]:
+        """One write transaction holding the lock from the start (``BEGIN IMMEDIATE``), retried while busy."""
+        options: dict[str, Any] = {}
+        if busy_timeout_ms is not None:
+            options["busy_timeout_ms"] = busy_timeout_ms
+        if deadline_seconds is not None:
+            options["deadline_seconds"] = deadline_seconds
+        with self._lock, write_transaction(self.db.conn, self.path, **options):
+            yield self.db
+
+    def _has_turn(self, record: dict[str, Any]) -> bool:
+        row = self.db.execute(
+            "SELECT 1 FROM turns WHERE session_id = ? AND kind = ? AND text = ? LIMIT 1",
+            [record.get("session_id"), record.get("kind"), record.get("text")],
+        ).fetchone()
+        return row is not None
+
+    def _note_damage(self, message: str) -> None:
+        if message not in self.damaged:
+            self.damaged.append(message)
 
     # -- migrations -------------------------------------------------------------------------------
 
@@ -123,7 +177,7 @@ class Store:
         if len(rows) != 1:
             why = "matches several sessions" if rows else "no such session"
             raise SessionNotFoundError(f"{why}: {session_id!r}")
-        return _session_record(rows[0])
+        return self._session_or_damaged(rows[0])
 
     def sessions(self, limit: int | None = None, *, company: str | None = None) -> list[SessionRecord]:
         """Sessions, newest first."""
@@ -131,7 +185,15 @@ class Store:
         with self._lock:
             rows = self.db["sessions"].rows_where(where, params, order_by="started_at desc, id desc",
                                                   limit=limit)
-            return [_session_record(row) for row in rows]
+            return [self._session_or_damaged(row) for row in rows]
+
+    def _session_or_damaged(self, row: dict[str, Any]) -> SessionRecord:
+        """The session; with unreadable round ids it is kept (as "every round") and reported."""
+        try:
+            return _session_record(row)
+        except (ValueError, TypeError):
+            self._note_damage(f"session {row.get('id')}: its round list is unreadable; shown with every round")
+            return _session_record({**row, "round_ids": "[]"})
 
     def finish_session(self, session_id: str) -> None:
         self.session(session_id)  # raises for an unknown id instead of updating nothing
@@ -142,7 +204,7 @@ class Store:
         with self._lock:
             rows = list(self.db["sessions"].rows_where("status != ?", [STATUS_FINISHED],
                                                        order_by="started_at desc, id desc", limit=1))
-        return _session_record(rows[0]) if rows else None
+        return self._session_or_damaged(rows[0]) if rows else None
 
     # -- turns ------------------------------------------------------------------------------------
 
@@ -162,8 +224,13 @@ class Store:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        # A candidate's words are first written beside the database, so a process killed while
+        # waiting for the lock leaves them for the next run to recover (grader.store.recovery).
+        pending = write_pending(self.path, {"session_id": session_id, "kind": kind, "text": text,
+                                            "question_id": question_id}) if role == "candidate" else None
         with self._atomic() as db:
             if db["sessions"].count_where("id = ?", [session_id]) == 0:
+                clear_pending(pending)
                 raise SessionNotFoundError(f"no such session: {session_id!r}")
             seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?",
                              [session_id]).fetchone()[0]
@@ -181,7 +248,24 @@ class Store:
                 }
             )
             turn_id = table.last_pk
+        clear_pending(pending)
         return int(turn_id)
+
+    def save_draft(self, session_id: str, text: str, *, question_id: str | None = None,
+                   round_id: str | None = None, point_id: str | None = None) -> None:
+        """Keep the unsubmitted answer as a ``note`` turn, replacing the draft saved just before it.
+
+        Called about once a second while the candidate types, so it waits only briefly for a busy
+        database: ``StoreWriteError`` means "not this time"; the next change tries again.
+        """
+        with self._atomic(busy_timeout_ms=DRAFT_BUSY_TIMEOUT_MS, deadline_seconds=0.5) as db:
+            last = db.execute("SELECT id, role, kind, question_id FROM turns WHERE session_id = ? "
+                              "ORDER BY seq DESC LIMIT 1", [session_id]).fetchone()
+            if last is not None and last[1:] == ("candidate", "note", question_id):
+                db["turns"].update(last[0], {"text": text, "created_at": _now()})
+                return
+        self.add_turn(session_id, role="candidate", kind="note", text=text, question_id=question_id,
+                      round_id=round_id, point_id=point_id)
 
     def turns(self, session_id: str) -> list[TurnRecord]:
         with self._lock:
@@ -254,30 +338,40 @@ class Store:
             )
         return int(grade_id)
 
+    def _grade_or_none(self, grade_id: Any, turn_id: Any, result_json: Any) -> GradeResult | None:
+        try:
+            return GradeResult.from_dict(json.loads(result_json))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self._note_damage(f"grade {grade_id} of turn {turn_id}: result_json is unreadable "
+                              f"({type(exc).__name__}); the answer shows as ungraded (`mockint regrade` grades it)")
+            return None
+
     def latest_grade(self, turn_id: int) -> GradeResult | None:
         with self._lock:
             rows = list(self.db["grades"].rows_where("turn_id = ?", [turn_id], order_by="id desc", limit=1))
-        return GradeResult.from_dict(json.loads(rows[0]["result_json"])) if rows else None
+        return self._grade_or_none(rows[0]["id"], turn_id, rows[0]["result_json"]) if rows else None
 
     def grade_history(self, turn_id: int) -> list[GradeResult]:
-        """Every grade the answer received, oldest first (regrades append)."""
+        """Every readable grade the answer received, oldest first (regrades append)."""
         with self._lock:
             rows = self.db["grades"].rows_where("turn_id = ?", [turn_id], order_by="id")
-            return [GradeResult.from_dict(json.loads(row["result_json"])) for row in rows]
+            grades = [self._grade_or_none(row["id"], turn_id, row["result_json"]) for row in rows]
+        return [grade for grade in grades if grade is not None]
 
     def latest_grades(self, session_id: str) -> dict[int, GradeResult]:
         """Turn id to its newest grade, for every graded answer of the session."""
         sql = """
-            SELECT grades.turn_id, grades.result_json FROM grades
+            SELECT grades.id, grades.turn_id, grades.result_json FROM grades
             JOIN turns ON turns.id = grades.turn_id
             WHERE turns.session_id = ?
               AND grades.id = (SELECT MAX(g.id) FROM grades g WHERE g.turn_id = grades.turn_id)
         """
         with self._lock:
-            return {
-                row["turn_id"]: GradeResult.from_dict(json.loads(row["result_json"]))
+            grades = {
+                row["turn_id"]: self._grade_or_none(row["id"], row["turn_id"], row["result_json"])
                 for row in self.db.query(sql, [session_id])
             }
+        return {turn_id: grade for turn_id, grade in grades.items() if grade is not None}
 
     def point_history(self, company: str) -> list[PointHistoryRow]:
         """Per point of every graded main answer (newest grade) of the company's sessions, oldest first."""
@@ -307,11 +401,14 @@ def _like_prefix(prefix: str) -> str:
 
 
 def _session_record(row: dict[str, Any]) -> SessionRecord:
+    round_ids = json.loads(row["round_ids"])
+    if not isinstance(round_ids, list):
+        raise TypeError("round_ids is not a list")
     return SessionRecord(
         id=row["id"],
         company=row["company"],
         mode=row["mode"],
-        round_ids=json.loads(row["round_ids"]),
+        round_ids=[str(rid) for rid in round_ids],
         started_at=row["started_at"],
         finished_at=row["finished_at"],
         status=row["status"],

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -104,9 +105,27 @@ def build_app(
     )
 
 
+class NoTerminalError(click.ClickException):
+    """One line on stderr, exit 2: the TUI cannot run without a terminal."""
+
+    exit_code = 2
+
+
+def require_terminal(command: str) -> None:
+    """Refuse before touching anything when there is no terminal to draw on or read keys from.
+
+    Without this, Textual reading keys from a pipe or /dev/null spins at 100% CPU forever.
+    """
+    for name, stream in (("standard input", sys.stdin), ("standard output", sys.stdout)):
+        if stream is None or not stream.isatty():
+            raise NoTerminalError(f"mockint {command} needs a terminal, but {name} is not one; "
+                                   "run it in a terminal window (not in a pipe, a script or cron)")
+
+
 def run_start(company: str, mode: str, rounds: str | None) -> None:
     pack = load_pack_or_exit(company)
     round_ids = parse_rounds(pack, rounds)
+    require_terminal("start")  # after the argument checks, before the database is touched
     with Store() as store:
         session_id = store.create_session(pack.company, mode, round_ids)
         build_app(store, pack=pack, session_id=session_id, purpose="interview").run()
@@ -127,6 +146,7 @@ def run_resume(session: str | None) -> None:
                     param_hint="'SESSION'",
                 )
         pack = load_pack_or_exit(record.company)
+        require_terminal("resume")
         build_app(store, pack=pack, session_id=record.id, purpose="interview").run()
         _after_run(store, record.id)
 
@@ -134,10 +154,12 @@ def run_resume(session: str | None) -> None:
 def run_review(session: str | None) -> None:
     with Store() as store:
         if session is None:
+            require_terminal("review")
             build_app(store, pack=None, session_id=None, purpose="history").run()
             return
         record = _find_session(store, session)
         pack = load_pack_or_exit(record.company)
+        require_terminal("review")
         build_app(store, pack=pack, session_id=record.id, purpose="review").run()
 
 
