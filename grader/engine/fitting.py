@@ -36,7 +36,7 @@ PROVISIONAL = {"coverage_slope": 12.0, "coverage_intercept": -6.6, "grade_cutpoi
 MISCONCEPTION_GRID = np.round(np.arange(0.50, 0.86, 0.02), 2)
 
 
-class _MemoEncoder:
+class MemoEncoder:
     """Remembers vectors in memory: fitting grades the same answers many times."""
 
     def __init__(self, encoder: Encoder) -> None:
@@ -72,7 +72,7 @@ def fit_calibration(
     rows = [a for a in answers if a.question_id in questions]
     if len(rows) < 20:
         raise ValueError(f"need at least 20 graded answers to calibrate, got {len(rows)}")
-    memo = _MemoEncoder(encoder)
+    memo = MemoEncoder(encoder)
     calibration = Calibration(
         model_id=encoder.model_id,
         word_order=fit_word_order(_authored_texts(questions.values())),

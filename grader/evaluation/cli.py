@@ -122,6 +122,22 @@ def run_dataset_eval(
     return report
 
 
+def run_loqo_eval(
+    *, company: str | None, model: Path | None, transcripts: Path | None, n_resamples: int
+) -> dict[str, Any]:
+    from grader.evaluation.loqo import leave_one_question_out
+
+    packs = _packs(company)
+    dataset = transcripts_dataset(packs, None, transcripts)
+    if not dataset.rows:
+        raise EvalError(f"no transcripts for the rubric questions of: {', '.join(p.company for p in packs)}")
+    fit_rows = [row for row in dataset.rows if row.split == "calibration"]
+    held_out = len({row.question_id for row in dataset.rows})
+    with progress_bar("fitting without each question", held_out) as advance:
+        return leave_one_question_out(make_encoder(model), dataset, fit_rows, n_resamples=n_resamples,
+                                      progress=advance)
+
+
 @click.command("eval")
 @click.option(
     "--dataset",
@@ -152,6 +168,13 @@ def run_dataset_eval(
     "--data", "data_dir", type=click.Path(path_type=Path), help="Benchmark data folder (scientsbank/, beetle/)."
 )
 @click.option("--robustness", is_flag=True, help="Run the attack suite generated from the rubrics.")
+@click.option(
+    "--leave-one-question-out",
+    "loqo",
+    is_flag=True,
+    help="Refit the calibration without each question's answers, then grade that question's transcripts "
+    "(both splits): what a newly authored question faces.",
+)
 @click.option("--model", type=click.Path(path_type=Path), help="Grade with another local sentence-transformers model.")
 @click.option(
     "--cache-dir",
@@ -182,6 +205,7 @@ def eval_command(
     benchmark: str | None,
     data_dir: Path | None,
     robustness: bool,
+    loqo: bool,
     model: Path | None,
     cache_dir: Path | None,
     no_baselines: bool,
@@ -190,8 +214,9 @@ def eval_command(
     report_path: Path | None,
 ) -> None:
     """Measure the grader: agreement with human grades beside simple baselines (default: the
-    transcripts' dev split, or --dataset FILE), the SemEval-2013 benchmark (--benchmark semeval2013
-    --data DIR), or the robustness suite (--robustness). Exit 2 on bad input; with --robustness,
+    transcripts' dev split, or --dataset FILE), leave-one-question-out on the transcripts
+    (--leave-one-question-out), the SemEval-2013 benchmark (--benchmark semeval2013 --data DIR), or
+    the robustness suite (--robustness). Exit 2 on bad input; with --robustness,
     exit 1 when an attack earns more than it should."""
     from grader.paths import cache_dir as default_cache_dir
 
@@ -201,6 +226,11 @@ def eval_command(
             exit_code = _benchmark(benchmark, data_dir, model, cache, as_json, report_path)
         elif robustness:
             exit_code = _robustness(company, model, cache, as_json, report_path)
+        elif loqo:
+            report = run_loqo_eval(company=company, model=model, transcripts=transcripts_dir,
+                                   n_resamples=n_resamples)
+            _emit_dataset(report, as_json, report_path)
+            exit_code = 0
         else:
             report = run_dataset_eval(
                 dataset_path=dataset_path,

@@ -29,6 +29,10 @@ from grader.evaluation.metrics import (
 )
 
 MOCKINT = "mockint"
+ADVERSARIAL_CATEGORIES = frozenset({"keyword-list", "keywords", "negation", "opposite", "off-topic"})
+"""Answers that deserve nothing whatever their words: a bare list of terms, the key claims asserted in
+reverse, a competent answer to another question. Their grades are reported apart (target: mean at
+most 0.5, none above 1)."""
 BATCH = 16
 Progress = Callable[[int], None]
 
@@ -169,6 +173,24 @@ def evaluate_dataset(
 ) -> dict[str, Any]:
     """Grade ``dataset`` with mockint and the baselines and compare every system with the human grades."""
     results = grade_dataset(dataset, graders, progress=progress)
+    model_ids = sorted({g.model_id for g in graders.values()})
+    return evaluate_results(
+        dataset, results, ", ".join(model_ids),
+        baselines=baselines, calibration=calibration, n_resamples=n_resamples, seed=seed,
+    )
+
+
+def evaluate_results(
+    dataset: Dataset,
+    results: Sequence[GradeResult],
+    model_id: str,
+    *,
+    baselines: Sequence[Baseline] = (),
+    calibration: Dataset | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Compare mockint's ``results`` (one per row, in row order) and the baselines with the human grades."""
     y_true = np.array([row.grade for row in dataset.rows], dtype=int)
     baseline_out, notes = run_baselines(baselines, dataset, calibration)
     systems: dict[str, np.ndarray] = {MOCKINT: np.array([r.grade for r in results], dtype=int)}
@@ -178,11 +200,10 @@ def evaluate_dataset(
         scores[name] = out["scores"]
 
     overall = {name: _metrics_with_ci(y_true, grades, n_resamples, seed) for name, grades in systems.items()}
-    model_ids = sorted({g.model_id for g in graders.values()})
     return {
         "dataset": dataset.name,
         "n": len(dataset.rows),
-        "model_id": ", ".join(model_ids),
+        "model_id": model_id,
         "primary_metric": PRIMARY_METRIC,
         "metrics": overall[MOCKINT],
         "systems": overall,
@@ -197,6 +218,7 @@ def evaluate_dataset(
             **{name: np.bincount(grades, minlength=5).tolist() for name, grades in systems.items()},
         },
         "reliability": _reliability(y_true, scores[MOCKINT]),
+        "adversarial": adversarial_grades(dataset, systems[MOCKINT]),
         "notes": notes,
         "predictions": [
             {
@@ -228,3 +250,22 @@ def _reliability(y_true: np.ndarray, scores: np.ndarray, bins: int = 5) -> list[
             }
         )
     return rows
+
+
+def adversarial_grades(dataset: Dataset, grades: np.ndarray) -> dict[str, dict[str, float]]:
+    """mockint's mean and highest grade on each adversarial category present, and on all of them."""
+    table: dict[str, dict[str, float]] = {}
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, row in enumerate(dataset.rows):
+        if row.category in ADVERSARIAL_CATEGORIES:
+            groups[row.category].append(index)
+            groups["(all adversarial)"].append(index)
+    for name in sorted(groups):
+        idx = np.array(groups[name])
+        table[name] = {
+            "n": len(idx),
+            "mean": round(float(grades[idx].mean()), 3),
+            "max": int(grades[idx].max()),
+            "human_mean": round(float(np.mean([dataset.rows[i].grade for i in idx])), 3),
+        }
+    return table

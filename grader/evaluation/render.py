@@ -152,6 +152,12 @@ def print_dataset_report(console: Console, report: dict[str, Any]) -> None:
         console.print(point_table(report["per_point"]))
     if report.get("misconception_naming"):
         console.print("Misconception naming: " + misconception_sentence(report["misconception_naming"]))
+    if report.get("adversarial"):
+        console.print(
+            "Adversarial answers (target: mean at most 0.5, none above 1): "
+            + "; ".join(f"{name} n={row['n']} mean {row['mean']:.2f} max {row['max']} (human mean "
+                        f"{row['human_mean']:.2f})" for name, row in report["adversarial"].items())
+        )
     console.print(
         confusion_table(report["confusion_matrix"]["mockint"], "Confusion matrix (rows human, columns mockint)")
     )

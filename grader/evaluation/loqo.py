@@ -1,0 +1,61 @@
+"""Leave-one-question-out: what a newly authored question faces.
+
+For each question with graded transcripts, everything fitted (the calibration: coverage model,
+score weights, grade cuts, misconception threshold) is refitted without any of that question's
+answers, and then every answer to the question (both splits) is graded. Pooled over the questions,
+the figures say how the grader does on a question it has never seen graded answers for. The
+rubric's wording, authored while looking at the transcripts, cannot be held out this way; the
+style-shift set and data the project never sees measure that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from grader.engine.encoder import Encoder
+from grader.engine.fitting import MemoEncoder, fit_calibration
+from grader.engine.grading import Grader
+from grader.engine.result import GradeResult
+from grader.engine.transcripts import LabelledAnswer
+from grader.evaluation.datasets import Dataset
+from grader.evaluation.harness import evaluate_results
+
+Progress = Callable[[int], None]
+
+
+def leave_one_question_out(
+    encoder: Encoder,
+    dataset: Dataset,
+    fit_rows: Sequence[LabelledAnswer],
+    *,
+    n_resamples: int = 1000,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Grade every row of ``dataset`` with a calibration fitted on ``fit_rows`` minus its question's.
+
+    ``fit_rows`` are what ``mockint calibrate`` fits on (the calibration split); the report is the
+    harness's, with one extra table: each held-out question's own figures.
+    """
+    memo = MemoEncoder(encoder)
+    questions = dict(dataset.questions)
+    for pack in {id(p): p for p in dataset.packs.values()}.values():
+        questions.update(pack.questions)
+    results: list[GradeResult | None] = [None] * len(dataset.rows)
+    held_out = sorted({row.question_id for row in dataset.rows})
+    for question_id in held_out:
+        kept = [row for row in fit_rows if row.question_id != question_id]
+        calibration = fit_calibration(memo, questions, kept, fitted_on=f"all but {question_id}")
+        grader = Grader(memo, calibration)
+        indices = [i for i, row in enumerate(dataset.rows) if row.question_id == question_id]
+        graded = grader.grade_many([(dataset.questions[question_id], dataset.rows[i].answer) for i in indices])
+        for i, result in zip(indices, graded, strict=True):
+            results[i] = result
+        if progress:
+            progress(1)
+    report = evaluate_results(
+        dataset, [r for r in results if r is not None], encoder.model_id, n_resamples=n_resamples
+    )
+    report["protocol"] = "leave-one-question-out"
+    report["held_out_questions"] = held_out
+    return report

@@ -1,0 +1,67 @@
+"""Leave-one-question-out: a question's answers never reach the fit that grades them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import yaml
+
+from grader.engine.calibration import Calibration
+from grader.engine.loader import load_all
+from grader.evaluation import loqo
+from grader.evaluation.datasets import transcripts_dataset
+from tests.evaluation.conftest import PACK, QUESTION
+from tests.fakes import HashingEncoder
+
+FITTED = Calibration(model_id=HashingEncoder.model_id, coverage_slope=20.0, coverage_intercept=-6.0,
+                     grade_cutpoints=(10.0, 30.0, 60.0, 85.0))
+
+
+def test_each_question_is_graded_by_a_fit_that_never_saw_its_answers(project, monkeypatch):
+    # A second question, so there is something left to fit on when either is held out.
+    second = {**QUESTION, "id": "acme.screen.overfitting-again"}
+    rubrics = project / "rubrics" / "acme"
+    (rubrics / "questions" / f"{second['id']}.yaml").write_text(yaml.safe_dump(second), encoding="utf-8")
+    pack = {**PACK, "rounds": [{**PACK["rounds"][0], "questions": [QUESTION["id"], second["id"]]}]}
+    (rubrics / "pack.yaml").write_text(yaml.safe_dump(pack), encoding="utf-8")
+    transcripts = project / "transcripts" / "acme"
+    original = (transcripts / f"{QUESTION['id']}.jsonl").read_text(encoding="utf-8")
+    (transcripts / f"{second['id']}.jsonl").write_text(
+        original.replace(QUESTION["id"], second["id"]).replace('"id": "', '"id": "again-'), encoding="utf-8"
+    )
+    seen: list[tuple[str, set[str]]] = []
+
+    def spy_fit(encoder, questions, rows, *, fitted_on=""):
+        seen.append((fitted_on, {row.question_id for row in rows}))
+        return replace(FITTED, fitted_on=fitted_on)
+
+    monkeypatch.setattr(loqo, "fit_calibration", spy_fit)
+    dataset = transcripts_dataset(load_all(), None, project / "transcripts")
+    fit_rows = [row for row in dataset.rows if row.split == "calibration"]
+    report = loqo.leave_one_question_out(HashingEncoder(), dataset, fit_rows, n_resamples=0)
+
+    assert report["protocol"] == "leave-one-question-out"
+    assert report["n"] == len(dataset.rows) == 32
+    assert sorted(report["held_out_questions"]) == sorted([QUESTION["id"], second["id"]])
+    assert seen == [
+        (f"all but {QUESTION['id']}", {second["id"]}),
+        (f"all but {second['id']}", {QUESTION["id"]}),
+    ]
+    # Both splits of the held-out question are graded; the strong answers beat the non-answers.
+    by_id = {p["id"]: p for p in report["predictions"]}
+    assert by_id["dev-0"]["grade"] > by_id["dev-3"]["grade"]
+    assert by_id["again-calibration-0"]["grade"] > by_id["again-calibration-3"]["grade"]
+
+
+def test_adversarial_grades_are_reported_per_category_and_together(project):
+    from grader.evaluation.harness import adversarial_grades
+
+    dataset = transcripts_dataset(load_all(), "dev", project / "transcripts")
+    rows = [replace(row, category=("off-topic" if i % 2 else "keywords")) for i, row in enumerate(dataset.rows)]
+    dataset = replace(dataset, rows=rows)
+    grades = np.array([0, 2] * 4)
+    table = adversarial_grades(dataset, grades)
+    assert table["off-topic"] == {"n": 4, "mean": 2.0, "max": 2, "human_mean": 1.0}
+    assert table["keywords"]["max"] == 0
+    assert table["(all adversarial)"]["n"] == 8
