@@ -22,6 +22,7 @@ from grader.engine.loader import (
     discover_packs,
     find_question,
     load_all,
+    load_available,
     load_company,
     load_pack,
 )
@@ -156,6 +157,19 @@ def _load_packs() -> list[LoadedPack]:
         raise CliError(str(exc)) from None
 
 
+def _find_question(question_id: str) -> tuple[LoadedPack, Question]:
+    """The question's pack, loaded; a broken pack elsewhere is a warning, unless it may hold the question."""
+    packs, errors = load_available()
+    try:
+        found = find_question(question_id, packs)
+    except UnknownNameError as exc:
+        broken = f"; {len(errors)} pack(s) could not be loaded, first: {errors[0]}" if errors else ""
+        raise CliError(f"--question: {exc}{broken}") from None
+    for error in errors:
+        click.echo(f"mockint: warning: pack skipped: {error}", err=True)
+    return found
+
+
 @cli.command()
 @click.option("--question", "-q", "question_id", required=True, help="Question id, e.g. pinterest.screen.overfitting.")
 @click.option("--file", "-f", type=click.Path(path_type=Path, dir_okay=False), help="Read the answer from this file.")
@@ -163,11 +177,7 @@ def _load_packs() -> list[LoadedPack]:
 @click.option("--model", type=click.Path(path_type=Path, exists=True), help="Another local model folder.")
 def grade(question_id: str, file: Path | None, as_json: bool, model: Path | None) -> None:
     """Grade one answer (from --file or standard input) and explain the grade point by point."""
-    packs = _load_packs()
-    try:
-        loaded, question = find_question(question_id, packs)
-    except UnknownNameError as exc:
-        raise CliError(f"--question: {exc}") from None
+    loaded, question = _find_question(question_id)
     answer = _read_answer(file)
     grader = _grader_for(loaded, model)
     try:
@@ -216,7 +226,13 @@ def print_breakdown(console: Console, question: Question, result: GradeResult) -
 @click.option("--company", "-c", help="Only this company's pack.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def questions(company: str | None, as_json: bool) -> None:
-    """List the questions of every pack (or one company's), round by round."""
+    """List the questions of every pack (or one company's), round by round, and where each pack is.
+
+    Packs are read from the project's rubrics/, from $MOCKINT_HOME/packs and from every folder in
+    $MOCKINT_PACKS (separated by ":", or ";" on Windows). A pack that fails to load is named on
+    standard error with its file and field, and the exit code is 2.
+    """
+    errors: list[RubricError] = []
     if company:
         try:
             packs = [load_company(company)]
@@ -225,20 +241,34 @@ def questions(company: str | None, as_json: bool) -> None:
         except RubricError as exc:
             raise CliError(str(exc)) from None
     else:
-        packs = _load_packs()
+        packs, errors = load_available()
     rows = [
         {"company": loaded.company, "round": round_.id, "kind": round_.kind, "id": qid,
-         "prompt": loaded.questions[qid].prompt, "points": len(loaded.questions[qid].points)}
+         "prompt": loaded.questions[qid].prompt, "points": len(loaded.questions[qid].points),
+         "source": loaded.origin, "path": str(loaded.root)}
         for loaded in packs
         for round_ in loaded.pack.rounds
         for qid in round_.questions
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
-    console = Console()
-    for row in rows:
-        console.print(f"[bold]{row['id']}[/]  [dim]({row['kind']}, {row['points']} points)[/]  {escape(row['prompt'])}")
+    else:
+        console = Console()
+        for loaded in packs:
+            console.print(
+                f"[bold]{escape(loaded.company)}[/]: {escape(loaded.pack.display_name)}, {escape(loaded.pack.role)}, "
+                f"{len(loaded.ordered_questions())} questions  [dim]from {escape(loaded.origin)} "
+                f"({escape(str(loaded.root))})[/]",
+                soft_wrap=True,  # a path cut across lines cannot be copied
+            )
+            for row in rows:
+                if row["company"] == loaded.company:
+                    console.print(f"  [bold]{row['id']}[/]  [dim]({row['kind']}, {row['points']} points)[/]  "
+                                  f"{escape(row['prompt'])}")
+    for error in errors:
+        click.echo(f"mockint: {error}", err=True)
+    if errors:
+        sys.exit(EXIT_BAD_INPUT)
 
 
 @cli.group()
@@ -252,17 +282,25 @@ def rubric() -> None:
 def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
     """Validate packs and grade every worked example as a test.
 
-    PATHS are pack folders, folders of packs (such as rubrics/), or question files; default: rubrics/.
-    Exit 0 when everything is valid and every example grades as written, 1 when an example grades
-    differently, 2 when a file is invalid.
+    PATHS are pack folders, folders of packs (such as rubrics/), or question files; default: every
+    pack mockint finds (rubrics/, $MOCKINT_HOME/packs, $MOCKINT_PACKS). Exit 0 when everything is
+    valid and every example grades as written, 1 when an example grades differently, 2 when a file
+    is invalid.
     """
-    from grader.engine.loader import default_rubrics_dir, load_question
+    from grader.engine.loader import find_packs, load_question
 
-    targets = list(paths) or [default_rubrics_dir()]
     packs: list[LoadedPack] = []
     loose: list[Question] = []
     errors: list[str] = []
-    for target in targets:
+    if not paths:
+        catalog = find_packs()
+        errors.extend(str(error) for error in catalog.duplicates.values())
+        for company in sorted(catalog.locations):
+            try:
+                packs.append(catalog.load(company))
+            except RubricError as exc:
+                errors.append(str(exc))
+    for target in paths:
         if not target.exists():
             errors.append(f"{target}: no such file or folder")
         elif target.is_file():

@@ -23,6 +23,11 @@ def user_dir(*, create: bool = True) -> Path:
     return path
 
 
+def user_packs_dir() -> Path:
+    """Rubric packs the user keeps outside the repository: ``packs/`` in the home folder (not created)."""
+    return user_dir(create=False) / "packs"
+
+
 def cache_dir() -> Path:
     """Embedding caches: under ``$MOCKINT_HOME`` when set, else the platform's user cache directory."""
     override = os.environ.get(HOME_ENV)

@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "mockint-home"
     monkeypatch.setenv("MOCKINT_HOME", str(home))
+    monkeypatch.delenv("MOCKINT_PACKS", raising=False)  # the developer's own packs stay out of the tests
     return home
 
 

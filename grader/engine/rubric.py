@@ -21,6 +21,12 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MAX_REFERENCES = 40
+"""References per point, phrasings per misconception: every one is encoded and compared with every
+sentence of every answer, so a runaway list slows grading for everyone. Four to ten is typical."""
+MAX_POINTS = 24
+MAX_EXAMPLES = 40
+
 CONTRADICTION_PREFIX = "contradicts-"
 """Start of the ids the grader gives the contradictions it finds ("contradicts-<point id>")."""
 
@@ -31,7 +37,9 @@ class Misconception(StrictModel):
     id: Slug
     claim: NonEmptyText = Field(description="Short statement of the wrong claim, shown to the candidate.")
     phrasings: list[NonEmptyText] = Field(
-        min_length=1, description="Ways a candidate might state the wrong claim; matched by meaning."
+        min_length=1,
+        max_length=MAX_REFERENCES,
+        description="Ways a candidate might state the wrong claim; matched by meaning.",
     )
     correction: NonEmptyText = Field(description="What is actually true, in one or two sentences.")
 
@@ -44,6 +52,7 @@ class RubricPoint(StrictModel):
     weight: float = Field(gt=0, le=10, description="Relative importance within the question.")
     references: list[NonEmptyText] = Field(
         min_length=2,
+        max_length=MAX_REFERENCES,
         description="Several phrasings of the point, from textbook wording to plain words.",
     )
     misconceptions: list[Misconception] = Field(default_factory=list)
@@ -90,10 +99,10 @@ class Question(StrictModel):
     id: QuestionId
     prompt: NonEmptyText
     time_budget_seconds: int = Field(gt=0, le=3600)
-    points: list[RubricPoint] = Field(min_length=1)
+    points: list[RubricPoint] = Field(min_length=1, max_length=MAX_POINTS)
     model_answer: NonEmptyText
     resources: list[Resource] = Field(default_factory=list)
-    examples: list[WorkedExample] = Field(default_factory=list)
+    examples: list[WorkedExample] = Field(default_factory=list, max_length=MAX_EXAMPLES)
 
     @model_validator(mode="after")
     def _check_references(self) -> Question:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, discover_packs, load_company
+from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, load_company
 from grader.store import SessionNotFoundError, SessionRecord, Store
 
 if TYPE_CHECKING:
@@ -66,11 +66,12 @@ def encoder_factory_from_env() -> Callable[[], Encoder] | None:
 def load_pack_or_exit(company: str) -> LoadedPack:
     try:
         return load_company(company)
-    except UnknownNameError:
-        packs = ", ".join(discover_packs()) or "none"
-        raise click.BadParameter(f"unknown company {company!r}; packs: {packs}", param_hint="'--company'") from None
+    except UnknownNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--company'") from None
     except RubricError as exc:
-        raise click.ClickException(f"the {company} pack has an error: {exc}") from None
+        error = click.ClickException(f"the {company} pack has an error: {exc}")
+        error.exit_code = 2  # bad input, as for every rubric error
+        raise error from None
 
 
 def parse_rounds(pack: LoadedPack, rounds: str | None) -> list[str]:

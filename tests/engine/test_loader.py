@@ -42,7 +42,8 @@ rounds:
 def write_pack(root: Path, question: str = QUESTION, pack: str = PACK) -> Path:
     (root / "questions").mkdir(parents=True)
     (root / "pack.yaml").write_text(pack)
-    (root / "questions" / "basics.yaml").write_text(question)
+    question_id = question.split("\n", 1)[0].removeprefix("id: ")
+    (root / "questions" / f"{question_id}.yaml").write_text(question)
     return root
 
 
@@ -57,7 +58,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
     with pytest.raises(RubricError) as err:
         load_pack(root)
     message = str(err.value)
-    assert "basics.yaml:" in message and "YAML syntax error" in message
+    assert "acme.screen.basics.yaml:" in message and "YAML syntax error" in message
     assert err.value.line is not None
 
 
@@ -67,7 +68,7 @@ def test_unknown_field_names_field_path_and_line(tmp_path):
         load_pack(root)
     assert err.value.field_path.startswith("points.0.")
     assert err.value.line == 7
-    assert "basics.yaml:7" in str(err.value)
+    assert "acme.screen.basics.yaml:7" in str(err.value)
 
 
 def test_bad_value_is_located(tmp_path):
@@ -93,11 +94,11 @@ def _with_misconceptions(*ids: str) -> str:
 
 
 def test_misconception_ids_are_unique_and_not_the_graders_own(tmp_path):
-    load_pack(write_pack(tmp_path / "ok", question=_with_misconceptions("one", "two")))
+    load_pack(write_pack(tmp_path / "ok" / "acme", question=_with_misconceptions("one", "two")))
     with pytest.raises(RubricError, match="duplicate misconception ids: same"):
-        load_pack(write_pack(tmp_path / "twice", question=_with_misconceptions("same", "same")))
+        load_pack(write_pack(tmp_path / "twice" / "acme", question=_with_misconceptions("same", "same")))
     with pytest.raises(RubricError, match="starts with 'contradicts-'"):
-        load_pack(write_pack(tmp_path / "reserved", question=_with_misconceptions("contradicts-definition")))
+        load_pack(write_pack(tmp_path / "reserved" / "acme", question=_with_misconceptions("contradicts-definition")))
 
 
 def _with_second_grade(second: int) -> str:
@@ -110,7 +111,7 @@ def test_second_grade_must_be_one_away_from_the_grade(tmp_path):
         load_pack(root)
     assert err.value.field_path == "examples.0"
 
-    root = write_pack(tmp_path / "acme2", question=_with_second_grade(3))
+    root = write_pack(tmp_path / "2" / "acme", question=_with_second_grade(3))
     example = next(iter(load_pack(root).questions.values())).examples[0]
     assert example.accepted_grades == (3, 4)
 
