@@ -49,8 +49,7 @@ def test_a_pack_in_home_packs_is_listed(isolated_home):
 
 
 def test_grade_finds_a_question_of_an_outside_pack(my_packs):
-    # Today a pack is graded with its own calibration; the repository's stands in for it here.
-    shutil.copy(REPO / "rubrics" / "pinterest" / "calibration.json", my_packs / "acme" / "calibration.json")
+    assert not (my_packs / "acme" / "calibration.json").exists()  # graded with the model's calibration
     result = run("grade", "-q", "acme.screen.basics", "--json", input="  ")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["question_id"] == "acme.screen.basics"
