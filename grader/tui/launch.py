@@ -196,8 +196,9 @@ def _after_run(store: Store, session_id: str) -> None:
 def start(company: str, mode: str, rounds: str | None) -> None:
     """Start a mock interview in the terminal.
 
-    Enter starts a new line, Ctrl+S submits an answer, Ctrl+N skips, Ctrl+Q quits (the session
-    is saved; `mockint resume` continues it).
+    Enter starts a new line, Ctrl+S submits an answer, Ctrl+N skips (after asking), Ctrl+Q quits
+    (the session is saved; `mockint resume` continues it). In practice mode, Enter moves on from
+    the feedback and Ctrl+R retries the question.
     """
     run_start(company, mode, rounds)
 

@@ -12,10 +12,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import (
-    Button,
     DataTable,
     Footer,
     Header,
@@ -32,6 +31,7 @@ from grader.engine.result import GradeResult
 from grader.engine.rubric import Question, Round
 from grader.interview.report import grade_summary
 from grader.store import SessionRecord, TurnRecord
+from grader.tui.dialogs import ConfirmDialog, ConfirmSkip
 from grader.tui.report_view import ReportView
 from grader.tui.widgets import FeedbackView, GraderStatus, Timers, Transcript
 
@@ -64,7 +64,7 @@ def briefing_markdown(pack: LoadedPack, session: SessionRecord) -> str:
         lines += [
             "**Mode: practice.** After each answer you see its grade, the points you covered (with your "
             "own sentence as evidence), the points you missed, any misconception, and a model answer. "
-            "You may retry the question or move on.",
+            "Then **Enter** moves on and **Ctrl+R** retries the question.",
             "",
         ]
     else:
@@ -84,8 +84,8 @@ def briefing_markdown(pack: LoadedPack, session: SessionRecord) -> str:
         "## How it works",
         "",
         "- Type your answer in the box at the bottom: **Enter** starts a new line, **Ctrl+S** submits.",
-        "- **Ctrl+N** skips a question. **Ctrl+Q** quits after asking; everything you typed is kept and "
-        "`mockint resume` picks up where you left off.",
+        "- **Ctrl+N** skips a question (after asking: a skip counts as grade 0). **Ctrl+Q** quits after "
+        "asking; everything you typed is kept and `mockint resume` picks up where you left off.",
         "- The timers show your time on the question and on the round. Running over is shown, not enforced.",
         f"- The hire bar for this loop is a mean grade of **{p.hire_bar:g} / 4**.",
     ]
@@ -126,37 +126,21 @@ class BriefingScreen(Screen[None]):
         app.switch_screen(InterviewScreen(resuming=False))
 
 
-class ConfirmQuit(ModalScreen[bool]):
+class ConfirmQuit(ConfirmDialog):
     """Ctrl+Q asks first; the answer is True to quit."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Quit"),
-        Binding("n,escape", "answer(False)", "Keep going"),
-    ]
+    YES_LABEL = "Quit (y)"
+    NO_LABEL = "Keep going (n)"
 
     def __init__(self, session_id: str) -> None:
         super().__init__()
         self.session_id = session_id
 
-    def compose(self) -> ComposeResult:
-        with Grid(id="confirm"):
-            yield Label(
-                "Quit the interview?\n\nEverything is saved, including what is in the answer box.\n"
-                f"Continue later with:  mockint resume {self.session_id}",
-                id="confirm-question",
-            )
-            yield Button("Quit (y)", variant="error", id="quit")
-            yield Button("Keep going (n)", variant="primary", id="stay")
-
-    def on_mount(self) -> None:
-        self.query_one("#stay", Button).focus()
-
-    def action_answer(self, quit_: bool) -> None:
-        self.dismiss(quit_)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "quit")
+    def question(self) -> str:
+        return (
+            "Quit the interview?\n\nEverything is saved, including what is in the answer box.\n"
+            f"Continue later with:  mockint resume {self.session_id}"
+        )
 
 
 DRAFT_AUTOSAVE_SECONDS = 10.0
@@ -173,7 +157,9 @@ class InterviewScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "Submit answer"),
-        Binding("ctrl+s", "continue", "Next question"),
+        # Practice feedback moves on with its own key: a double Ctrl+S must not skip the feedback.
+        Binding("ctrl+s", "feedback_hint", show=False),
+        Binding("enter", "continue", "Next question"),
         Binding("ctrl+r", "retry", "Retry question"),
         Binding("ctrl+n", "skip", "Skip question"),
     ]
@@ -311,6 +297,7 @@ class InterviewScreen(Screen[None]):
         self._set_phase("answering")
         answer = self.query_one("#answer", TextArea)
         answer.read_only = False
+        answer.remove_class("-waiting")
         answer.display = True
         answer.focus()
 
@@ -320,12 +307,15 @@ class InterviewScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("submit", "skip"):
+        if action == "submit":
+            # Live while waiting too, so a second Ctrl+S says why nothing happens instead of nothing.
+            return self.phase in ("answering", "waiting")
+        if action == "skip":
             if self.phase == "answering":
                 return True
             # Shown but greyed while the interviewer "thinks", hidden during feedback.
             return None if self.phase == "waiting" else False
-        if action == "continue":
+        if action in ("continue", "feedback_hint"):
             return self.phase == "feedback"
         if action == "retry":
             return self.phase == "feedback" and self._can_retry
@@ -334,6 +324,10 @@ class InterviewScreen(Screen[None]):
     # -- actions --------------------------------------------------------------------------------------
 
     def action_submit(self) -> None:
+        if self.phase == "waiting":
+            self.notify("Still grading your last answer: it is saved. The next question appears in a moment.",
+                        severity="warning")
+            return
         if self.phase != "answering" or self.step is None:
             return
         answer = self.query_one("#answer", TextArea)
@@ -359,6 +353,11 @@ class InterviewScreen(Screen[None]):
         else:
             waiting = "The interviewer is reading your answer…"
         self._set_phase("waiting", waiting)
+        # No typing ahead: whatever comes next (a probe, the next question) is not known yet, and
+        # text typed now would end up answering a prompt the candidate has not seen.
+        box = self.query_one("#answer", TextArea)
+        box.read_only = True
+        box.add_class("-waiting")
         app.grade_answer(_job(turn_id, step.question, text, lambda result: self._answered(step, text, result)))
 
     def _answered(self, step: Step, text: str, result: GradeResult | None) -> None:
@@ -380,7 +379,15 @@ class InterviewScreen(Screen[None]):
         transcript = self.query_one(Transcript)
         transcript.focus()
         where = "next question" if next_step is not None else "finish and see the report"
-        self._set_phase("feedback", f"Ctrl+S: {where} · Ctrl+R: retry this question")
+        self._set_phase("feedback", f"Enter: {where} · Ctrl+R: retry this question")
+        feedback = transcript.query(FeedbackView)
+        if feedback:
+            # Open at the grade, not at the end of the model answer.
+            transcript.call_after_refresh(transcript.reveal, feedback.last())
+
+    def action_feedback_hint(self) -> None:
+        self.notify("Your answer is graded: read the feedback, then press Enter for the next question "
+                    "(or Ctrl+R to retry).")
 
     def action_continue(self) -> None:
         if self.phase != "feedback":
@@ -397,6 +404,20 @@ class InterviewScreen(Screen[None]):
         answer.move_cursor(answer.document.end)
 
     def action_skip(self) -> None:
+        """Ctrl+N: ask first, since a skip counts as grade 0 and cannot be taken back."""
+        if self.phase != "answering" or self.step is None:
+            return
+        step = self.step
+
+        def decided(skip: bool | None) -> None:
+            if skip and self.step is step and self.phase == "answering":
+                self.skip_question()
+
+        has_draft = bool(self.query_one("#answer", TextArea).text.strip())
+        self.app.push_screen(ConfirmSkip(step.text, has_draft=has_draft), decided)
+
+    def skip_question(self) -> None:
+        """Skip the current question (the draft, if any, is kept as a note)."""
         if self.phase != "answering" or self.step is None or self.interview is None:
             return
         app = self.mockint

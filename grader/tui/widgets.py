@@ -71,7 +71,16 @@ class Transcript(VerticalScroll, can_focus=True):
     def add_widget(self, widget: Widget) -> None:
         self.mount(widget)
         if self.follow:
-            self.call_after_refresh(self.scroll_end, animate=False)
+            self.call_after_refresh(self.reveal, widget)
+
+    def reveal(self, widget: Widget) -> None:
+        """Scroll to the end, but never past ``widget``'s first line.
+
+        A question taller than the view then shows from its start (not its last line), and
+        practice feedback opens at the grade rather than at the end of the model answer.
+        """
+        if widget.is_attached:
+            self.scroll_to(y=min(self.max_scroll_y, widget.virtual_region.y), animate=False)
 
 
 class Timers(Static):
@@ -217,7 +226,8 @@ def feedback_renderable(question: Question, answer: str, result: GradeResult | N
                 line.append(f" Correction: {wrong.correction}")
                 parts.append(line)
     parts.append(Text("\nModel answer", style="bold underline"))
-    parts.append(Text(question.model_answer.strip()))
+    # Rendered, so **bold** shows as bold and the rubric's hard line breaks reflow to the width.
+    parts.append(RichMarkdown(question.model_answer.strip()))
     return Group(*parts)
 
 

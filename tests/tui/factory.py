@@ -21,7 +21,11 @@ from tests.fakes import HashingEncoder
 
 PACKS_SOURCE = Path(__file__).parent / "packs"
 SIZE = (100, 32)
-"""Terminal size for every snapshot."""
+"""Terminal size for most snapshots."""
+SMALL = (80, 24)
+"""The smallest common terminal (tmux's default): snapshots that check the layout still works there."""
+TINY = (40, 12)
+"""A split pane: the question must still be readable."""
 
 FAKE_CALIBRATION = Calibration(
     model_id="fake-hashing",

@@ -57,3 +57,17 @@ def plain(renderable: RenderableType, width: int = 100) -> str:
     console = Console(width=width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(renderable)
     return console.export_text()
+
+
+async def skip(pilot: Pilot) -> None:
+    """Ctrl+N, then confirm the skip."""
+    await pilot.press("ctrl+n")
+    await pilot.pause()
+    await pilot.press("y")
+    await settle(pilot)
+
+
+async def next_question(pilot: Pilot) -> None:
+    """Practice mode: from the feedback to the next question (Enter)."""
+    await pilot.press("enter")
+    await settle(pilot)

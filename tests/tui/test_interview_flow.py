@@ -9,7 +9,7 @@ from grader.tui.report_view import ReportView
 from grader.tui.screens import BriefingScreen, ConfirmQuit, InterviewScreen, ReportScreen
 from grader.tui.widgets import FeedbackView, GraderStatus, Timers
 from tests.tui.factory import SIZE, FrozenClock, GatedEncoderFactory, broken_encoder, make_app
-from tests.tui.helpers import answer, begin, plain, settle, transcript_texts, type_text
+from tests.tui.helpers import answer, begin, next_question, plain, settle, skip, transcript_texts, type_text
 
 FULL_OVERFITTING = (
     "The model memorizes noise in the training data. Training error is low but test error is high. "
@@ -101,15 +101,15 @@ async def test_practice_mode_feedback_retry_and_continue(store: Store) -> None:
         better = screen.query(FeedbackView).last().result
         assert better is not None and better.grade > (feedback.result.grade)
 
-        await pilot.press("ctrl+s")  # continue
+        await pilot.press("ctrl+s")  # a second Ctrl+S does not leave the feedback
         await pilot.pause()
+        assert screen.phase == "feedback" and screen.step is not None and screen.step.attempt == 2
+        await next_question(pilot)
         assert screen.step is not None and screen.step.question.id == "acme.screen.l2"
-        await pilot.press("ctrl+n")  # skip
-        await pilot.pause()
+        await skip(pilot)
         assert screen.step is not None and screen.step.question.id == "acme.design.ranking"
         await answer(pilot, RANKING_FULL)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await next_question(pilot)
         assert isinstance(app.screen, ReportScreen)
     kinds = _kinds(store, app.session_id or "")
     assert kinds.count(("interviewer", "question")) == 4  # overfitting twice (retry), l2, ranking
@@ -159,9 +159,12 @@ async def test_answer_is_stored_before_grading_and_typing_goes_on_while_the_mode
         stored = store.ungraded_answers(app.session_id)
         assert [t.text for t in stored] == [NOISE_ONLY]
         assert screen.phase == "waiting"
-        # The box stays editable: the candidate can start on notes while the interviewer "thinks".
-        await pilot.press("x")
-        assert screen.query_one("#answer", TextArea).text == "x"
+        # No typing ahead of a prompt not yet shown, and a second Ctrl+S says why nothing happens.
+        await pilot.press("x", "ctrl+s")
+        await pilot.pause()
+        assert screen.query_one("#answer", TextArea).text == ""
+        assert any("Still grading your last answer" in n.message for n in app._notifications)
+        assert [t.text for t in store.answers(app.session_id)] == [NOISE_ONLY]
         gated.gate.set()
         await settle(pilot)
         assert screen.query_one(GraderStatus).state == "ready"
@@ -182,13 +185,10 @@ async def test_grading_unavailable_the_interview_goes_on_and_answers_stay_ungrad
         feedback = screen.query(FeedbackView).last()
         assert feedback.result is None, "never a made-up grade"
         assert "Not graded: the grader is unavailable" in plain(feedback.feedback)
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("ctrl+n")
-        await pilot.pause()
+        await next_question(pilot)
+        await skip(pilot)
         await answer(pilot, RANKING_FULL)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await next_question(pilot)
         assert isinstance(app.screen, ReportScreen)
         report = app.screen.query_one(ReportView).report
         assert report.overall_grade == 0.0 or report.hire_signal in ("no signal", "no hire")
@@ -316,3 +316,43 @@ async def test_draft_is_autosaved_while_typing(store: Store) -> None:
         screen.autosave_draft()  # unchanged text is not saved twice
         notes = [t for t in store.turns(app.session_id) if t.kind == "note"]
         assert [n.text for n in notes] == ["half an answer"]
+
+
+async def test_skip_asks_first_and_n_keeps_the_question(store: Store) -> None:
+    from grader.tui.dialogs import ConfirmSkip
+
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await begin(pilot)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen)
+        await type_text(pilot, "half a thought")
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmSkip)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen is screen and screen.step is not None
+        assert screen.step.question.id == "acme.screen.overfitting"
+        assert screen.query_one("#answer", TextArea).text == "half a thought"
+        assert ("candidate", "skip") not in _kinds(store, app.session_id or "")
+        await skip(pilot)
+        assert screen.step is not None and screen.step.question.id == "acme.screen.l2"
+    kinds = _kinds(store, app.session_id or "")
+    assert kinds.count(("candidate", "skip")) == 1
+    assert ("candidate", "note") in kinds  # the draft was kept
+
+
+async def test_practice_feedback_opens_at_the_grade(store: Store) -> None:
+    app = make_app(store, mode="practice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await begin(pilot)
+        await answer(pilot, NOISE_ONLY + " Overfitting is when the model is too simple.")
+        await pilot.pause()
+        screen = app.screen
+        transcript = screen.query_one("#transcript")
+        feedback = screen.query(FeedbackView).last()
+        # The panel is taller than the view: it opens at its first line (the grade), not its end.
+        assert feedback.outer_size.height > transcript.scrollable_content_region.height
+        assert transcript.scroll_y == feedback.virtual_region.y
+        assert transcript.scroll_y < transcript.max_scroll_y

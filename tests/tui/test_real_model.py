@@ -10,7 +10,7 @@ from grader.tui.report_view import ReportView
 from grader.tui.screens import InterviewScreen, ReportScreen
 from grader.tui.widgets import FeedbackView, GraderStatus
 from tests.tui.factory import SIZE, make_app, real_packs_dir
-from tests.tui.helpers import answer, settle
+from tests.tui.helpers import answer, next_question, settle, skip
 
 pytestmark = pytest.mark.real_model
 
@@ -41,13 +41,10 @@ async def test_practice_interview_with_the_real_model(store: Store) -> None:
         covered = {p.point_id for p in result.covered}
         assert covered == {"fits-noise", "gap"}, [(p.point_id, p.similarity) for p in result.points]
         assert result.grade > off_topic.grade
-        await pilot.press("ctrl+s")
-        await pilot.pause()
-        await pilot.press("ctrl+n")
-        await pilot.pause()
+        await next_question(pilot)
+        await skip(pilot)
         await answer(pilot, "I would retrieve candidates and then rank them, trained on click labels.")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await next_question(pilot)
         assert isinstance(app.screen, ReportScreen)
         assert app.screen.query_one(ReportView).report.overall_grade is not None
     stored = store.latest_grades(app.session_id or "")

@@ -9,7 +9,7 @@ from grader.tui.report_view import ReportView
 from grader.tui.screens import HistoryScreen, ReviewScreen
 from grader.tui.widgets import FeedbackView
 from tests.tui.factory import SIZE, make_app
-from tests.tui.helpers import answer, begin, settle, transcript_texts
+from tests.tui.helpers import answer, begin, settle, skip, transcript_texts
 
 GOOD_L2 = "It adds a penalty on the squared weights to the loss. It shrinks the weights toward zero."
 
@@ -18,8 +18,7 @@ async def _finished_session(store: Store) -> str:
     app = make_app(store, round_ids=["screen"])
     async with app.run_test(size=SIZE) as pilot:
         await begin(pilot)
-        await pilot.press("ctrl+n")  # skip overfitting
-        await settle(pilot)
+        await skip(pilot)  # overfitting
         await answer(pilot, GOOD_L2)
         await settle(pilot)
     assert app.session_id is not None and store.session(app.session_id).finished
@@ -44,7 +43,7 @@ async def test_review_shows_transcript_grades_and_report_and_changes_nothing(sto
         assert screen.query_one(TabbedContent).active == "report"
         report = screen.query_one(ReportView).report
         assert [q.status for q in report.questions] == ["skipped", "graded"]
-        await pilot.press("a", "b", "ctrl+s", "ctrl+n")
+        await pilot.press("a", "b", "ctrl+s", "ctrl+n", "y")
         await pilot.pause()
     assert store.turns(session_id) == turns_before
 

@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 
 import grader.store.store as store_module
 from grader.store import Store
-from tests.tui.factory import SIZE, broken_encoder, make_app
-from tests.tui.helpers import answer, begin, settle
+from tests.tui.factory import SIZE, SMALL, broken_encoder, make_app
+from tests.tui.helpers import answer, begin, settle, skip
 
 NOISE_ONLY = "The model memorizes noise in the training data."
 GOOD_L2 = "It adds a penalty on the squared weights to the loss.\nIt shrinks the weights toward zero."
@@ -57,9 +57,27 @@ def test_probe_after_a_partial_answer(snap_compare, store: Store) -> None:
 def test_practice_feedback(snap_compare, store: Store) -> None:
     async def misconception(pilot: Pilot) -> None:
         await answer(pilot, NOISE_ONLY + " Overfitting is when the model is too simple.")
-        await pilot.press("end")  # show the whole panel
 
     assert snap_compare(make_app(store, mode="practice"), terminal_size=SIZE, run_before=_run(begin, misconception))
+
+
+def test_practice_feedback_at_80x24_opens_at_the_grade(snap_compare, store: Store) -> None:
+    async def misconception(pilot: Pilot) -> None:
+        await answer(pilot, NOISE_ONLY + " Overfitting is when the model is too simple.")
+
+    app = make_app(store, mode="practice")
+    assert snap_compare(app, terminal_size=SMALL, run_before=_run(begin, misconception))
+
+
+def test_practice_feedback_model_answer_at_80x24(snap_compare, store: Store) -> None:
+    """The end of the panel: the model answer rendered as Markdown (bold, a list, reflowed)."""
+
+    async def misconception(pilot: Pilot) -> None:
+        await answer(pilot, NOISE_ONLY + " Overfitting is when the model is too simple.")
+        await pilot.press("end")
+
+    app = make_app(store, mode="practice")
+    assert snap_compare(app, terminal_size=SMALL, run_before=_run(begin, misconception))
 
 
 def test_grading_unavailable(snap_compare, store: Store) -> None:
@@ -79,8 +97,7 @@ async def _whole_interview(pilot: Pilot) -> None:
     await answer(pilot, "Training error is low but test error is high.")
     await answer(pilot, "Not sure.")
     await answer(pilot, GOOD_L2)
-    await pilot.press("ctrl+n")
-    await settle(pilot)
+    await skip(pilot)
 
 
 def test_report(snap_compare, store: Store) -> None:
