@@ -387,18 +387,19 @@ def rubric_schema(output: Path) -> None:
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write here instead of the package's calibration.json.")
 def calibrate(model: Path | None, output: Path | None) -> None:
-    """Fit the model's one calibration across every pack's transcripts (calibration split only).
+    """Fit the model's one calibration across every pack's transcripts (calibration split and the
+    style-shift tuning part only).
 
     Every pack, including one with no transcripts of its own, grades with it. The dev split stays
     untouched for `mockint eval`.
     """
     from grader.engine.calibration import MODEL_CALIBRATION_PATH
     from grader.engine.fitting import fit_calibration
-    from grader.engine.transcripts import TranscriptError, read_transcripts
+    from grader.engine.transcripts import TranscriptError, read_fitting_rows
 
     packs = _load_packs()
     try:
-        rows = [row for pack in packs for row in read_transcripts(pack.company, split="calibration")]
+        rows = [row for pack in packs for row in read_fitting_rows(pack.company)]
     except TranscriptError as exc:
         raise CliError(str(exc)) from None
     questions = {qid: q for pack in packs for qid, q in pack.questions.items()}
@@ -406,7 +407,7 @@ def calibrate(model: Path | None, output: Path | None) -> None:
     try:
         calibration = fit_calibration(
             _encoder(model), questions, rows,
-            fitted_on=f"transcripts of {', '.join(with_rows) or 'no pack'}, calibration split",
+            fitted_on=f"transcripts of {', '.join(with_rows) or 'no pack'}: calibration split, style-shift tuning part",
         )
     except ModelUnavailableError as exc:
         raise CliError(f"grading unavailable: {exc}") from None

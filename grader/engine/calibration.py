@@ -39,6 +39,10 @@ class Calibration:
     point's coverage; None uses the one-feature slope and intercept alone."""
     misconception_threshold: float = 0.62
     """Similarity to a misconception phrasing at which the claim counts as stated."""
+    misconception_naming_threshold: float = 0.0
+    """Similarity at or above which a stated misconception is also *named* to the candidate (and caps
+    the grade); between ``misconception_threshold`` and this, the sentence only loses its credit.
+    Fitted for precision: a false accusation is worse than a missed one."""
     misconception_margin: float = 0.0
     """How much closer to the misconception than to the point's references a sentence must be."""
     score_weights: tuple[float, float, float, float, float] = (0.0, 3.0, 0.0, 0.0, 0.6)

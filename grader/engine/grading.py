@@ -399,6 +399,9 @@ class Grader:
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)
         found: list[MisconceptionResult] = []
+        suspected: list[MisconceptionResult] = []
+        with_clauses = {sentence for unit, sentence in parents.items() if unit != sentence}
+        split_up = np.array([text in with_clauses for text in sents.texts], dtype=bool)
         mis_sim = self._similarities(
             sents, rubric.misconceptions, rubric.misconception_negated, rubric.misconception_names
         )
@@ -406,23 +409,38 @@ class Grader:
             sim = mis_sim[:, rubric.misconception_point == n].max(axis=1)
             closer_than_point = sim > point_sim[:, p] + cal.misconception_margin
             # Echoing the question's words does not excuse a wrong claim, so readability is enough here.
-            stated = sents.readable & (sim >= cal.misconception_threshold) & closer_than_point
+            # A long sentence split into clauses is judged by its clauses: its own vector blends every
+            # claim in it, and a run-on answer about bagging and boosting then sits as close to "bagging
+            # reduces bias and boosting variance" as to the truth.
+            stated = sents.readable & ~split_up & (sim >= cal.misconception_threshold) & closer_than_point
             if stated.any():
-                # An interviewer credits nothing in a wrong statement, whichever point it touches, and
-                # nothing in the rest of the sentence it sits in.
-                wrong = {sentences[i] for i in np.flatnonzero(stated)}
-                blocked[[s in wrong for s in sentences], :] = True
                 best = int(np.argmax(np.where(stated, sim, -np.inf)))
-                found.append(
-                    MisconceptionResult(
-                        point_id=question.points[p].id,
-                        misconception_id=misconception.id,
-                        claim=misconception.claim,
-                        correction=misconception.correction,
-                        evidence=sentences[best],
-                        similarity=round(float(sim[best]), 4),
-                    )
+                wrong = {sentences[i] for i in np.flatnonzero(stated)}
+                in_wrong = np.array([s in wrong for s in sentences])
+                if sim[best] >= cal.misconception_naming_threshold:
+                    # An interviewer credits nothing in a wrong statement, whichever point it touches,
+                    # and nothing in the rest of the sentence it sits in.
+                    blocked[in_wrong, :] = True
+                else:
+                    # Only a suspicion: the sentence loses the point the claim is about, nothing more.
+                    blocked[in_wrong, p] = True
+                suspect = MisconceptionResult(
+                    point_id=question.points[p].id,
+                    misconception_id=misconception.id,
+                    claim=misconception.claim,
+                    correction=misconception.correction,
+                    evidence=sentences[best],
+                    similarity=round(float(sim[best]), 4),
+                    margin=round(float(sim[best] - point_sim[best, p]), 4),
                 )
+                if sim[best] < cal.misconception_naming_threshold:
+                    # Close enough to withhold the point, not close enough to tell the candidate they
+                    # said it: MiniLM puts a claim and its mirror image ("L1 is the absolute penalty,
+                    # L2 the squared" against the swap) within this band, and a false accusation
+                    # costs more than a missed one.
+                    suspected.append(suspect)
+                    continue
+                found.append(suspect)
 
         margin = self._margins(point_sim)
         overlap = self._term_overlap(sents, rubric, n_points)
@@ -442,7 +460,7 @@ class Grader:
             weighted += point.weight * probability
             evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
             reason = self._reason(
-                covered, similarity, p, sents, quoted, blocked | negation_blocks, point_raw, found, point.id
+                covered, similarity, p, sents, quoted, blocked | negation_blocks, point_raw, found, suspected
             )
             points.append(
                 PointResult(
@@ -523,7 +541,7 @@ class Grader:
         blocked: np.ndarray,
         point_raw: np.ndarray,
         found: list[MisconceptionResult],
-        point_id: str,
+        suspected: list[MisconceptionResult],
     ) -> str:
         """Why the point was or was not earned, in words the candidate can act on."""
         if covered:
@@ -532,8 +550,17 @@ class Grader:
         closest = int(np.argmax(point_raw[:, p]))
         if point_raw[closest, p] >= threshold:
             if blocked[closest, p]:
-                claim = next((m.claim for m in found if m.evidence in sents.texts[closest] or
-                              sents.texts[closest] in m.evidence), None)
+                def same_sentence(m: MisconceptionResult) -> bool:
+                    return m.evidence in sents.texts[closest] or sents.texts[closest] in m.evidence
+
+                claim = next((m.claim for m in found if same_sentence(m)), None)
+                close_call = next((m.claim for m in suspected if same_sentence(m)), None)
+                if claim is None and close_call is not None:
+                    return (
+                        f"your sentence {_short_quote(quoted[closest])} reads about as close to a common "
+                        f"wrong claim ({close_call}) as to this point, so it was not credited: "
+                        "state the point so it cannot be read the other way"
+                    )
                 if claim is None:
                     # Say which sentence and why: the sentence model hardly tells "do X" from "do not
                     # X", so a point stated only in the negative may be right and still not credited.

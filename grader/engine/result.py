@@ -55,6 +55,8 @@ class MisconceptionResult:
     correction: str
     evidence: str
     similarity: float
+    margin: float = 0.0
+    """How much closer the sentence is to the claim than to the point's own references."""
 
     @property
     def is_contradiction(self) -> bool:

@@ -1,6 +1,9 @@
 """Human-graded answers: the data the grader is calibrated on (calibration split) and judged by (dev).
 
-Files are ``transcripts/<company>/<question_id>.jsonl``, one graded answer per line.
+Files are ``transcripts/<company>/<question_id>.jsonl``, one graded answer per line, written and
+graded by the rubric's author. ``transcripts/style-shift/<company>-{tune,dev}.jsonl`` hold answers in
+many other voices, written by other people and graded blind: the tuning part is fitted on beside the
+calibration split, the dev part only measures.
 """
 
 from __future__ import annotations
@@ -93,3 +96,16 @@ def read_transcripts(
     base = (transcripts_dir or default_transcripts_dir()) / company
     rows = [row for path in sorted(base.glob("*.jsonl")) for row in read_labelled(path)]
     return [row for row in rows if split is None or row.split == split]
+
+
+STYLE_SHIFT_DIR = "style-shift"
+
+
+def read_fitting_rows(company: str, transcripts_dir: Path | None = None) -> list[LabelledAnswer]:
+    """Everything the calibration is fitted on for a company: its transcripts' calibration split and
+    the tuning part of its style-shift set (answers in other voices), so the fit is not one author's style."""
+    rows = read_transcripts(company, "calibration", transcripts_dir)
+    tuning = (transcripts_dir or default_transcripts_dir()) / STYLE_SHIFT_DIR / f"{company}-tune.jsonl"
+    if tuning.exists():
+        rows.extend(row for row in read_labelled(tuning) if row.split == "calibration")
+    return rows

@@ -16,7 +16,7 @@ from grader.engine.calibration import CalibrationMissingError
 from grader.engine.encoder import CachedEncoder, Encoder, ModelUnavailableError, SentenceTransformerEncoder
 from grader.engine.grading import Grader, grader_for_pack
 from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, load_all, load_company
-from grader.engine.transcripts import TranscriptError
+from grader.engine.transcripts import TranscriptError, read_fitting_rows
 from grader.evaluation import render
 from grader.evaluation.baselines import default_baselines
 from grader.evaluation.datasets import Dataset, DatasetError, read_dataset, transcripts_dataset
@@ -131,7 +131,7 @@ def run_loqo_eval(
     dataset = transcripts_dataset(packs, None, transcripts)
     if not dataset.rows:
         raise EvalError(f"no transcripts for the rubric questions of: {', '.join(p.company for p in packs)}")
-    fit_rows = [row for row in dataset.rows if row.split == "calibration"]
+    fit_rows = [row for pack in packs for row in read_fitting_rows(pack.company, transcripts)]
     held_out = len({row.question_id for row in dataset.rows})
     with progress_bar("fitting without each question", held_out) as advance:
         return leave_one_question_out(make_encoder(model), dataset, fit_rows, n_resamples=n_resamples,

@@ -15,7 +15,14 @@ from pathlib import Path
 
 from grader.engine.loader import LoadedPack, UnknownNameError, find_question
 from grader.engine.rubric import Question
-from grader.engine.transcripts import LabelledAnswer, Split, TranscriptError, read_labelled, read_transcripts
+from grader.engine.transcripts import (
+    LabelledAnswer,
+    Split,
+    TranscriptError,
+    read_fitting_rows,
+    read_labelled,
+    read_transcripts,
+)
 
 
 class DatasetError(ValueError):
@@ -90,7 +97,7 @@ def read_dataset(path: Path, packs: list[LoadedPack]) -> Dataset:
         raise DatasetError(f"{path}: no graded answers in the file")
     # Scoring the grader on answers it was fitted on would inflate every number it reports.
     fitted_on = {
-        " ".join(row.answer.split()) for pack in packs for row in read_transcripts(pack.company, "calibration")
+        " ".join(row.answer.split()) for pack in packs for row in read_fitting_rows(pack.company)
     }
     seen: dict[str, str] = {}
     for row in rows:

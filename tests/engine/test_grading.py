@@ -1,5 +1,7 @@
 """Grader behaviour with the deterministic fake encoder (shared words = similar vectors)."""
 
+from dataclasses import replace
+
 import pytest
 
 from grader.engine.calibration import Calibration
@@ -184,7 +186,7 @@ def test_negation_that_is_part_of_the_point_still_earns_it(fake_encoder):
 
 def test_a_wrong_claim_voids_its_whole_sentence(grader):
     sentence = (
-        "Honestly I think overfitting happens when the model is too simple and underpowered, "
+        "Overfitting is when the model is too simple and underpowered, "
         "because low training error but high validation error is what you see then."
     )
     result = grader.grade(QUESTION, sentence)
@@ -204,3 +206,25 @@ def test_an_answer_covering_no_point_is_capped_at_one(fake_encoder):
     assert result.grade == 1 and result.score < 37.5  # the score stays inside the capped grade's band
     assert any("caps the grade at 1" in n for n in result.notices)
 
+
+
+def test_a_long_sentence_is_judged_by_its_clauses_not_its_blended_vector(grader):
+    # The whole sentence's vector blends both clauses; only a clause that states the claim counts.
+    sentence = (
+        "Low training error but high validation error is what you see then, "
+        "and it happens when the model memorizes the noise instead of the signal in the data."
+    )
+    result = grader.grade(QUESTION, sentence)
+    assert not result.misconceptions
+    assert {p.point_id for p in result.covered} == {"gap", "noise"}
+
+
+def test_a_claim_below_the_naming_threshold_is_withheld_not_named(grader):
+    cautious = Grader(grader.encoder, replace(grader.calibration, misconception_naming_threshold=1.01))
+    sentence = "Overfitting is when the model is too simple and underpowered."
+    named = grader.grade(QUESTION, sentence)
+    assert [m.misconception_id for m in named.misconceptions] == ["too-simple"]
+    result = cautious.grade(QUESTION, sentence)
+    assert not result.misconceptions  # nobody is told they said it
+    noise = next(p for p in result.points if p.point_id == "noise")
+    assert not noise.covered
