@@ -93,6 +93,7 @@ LAZY_COMMANDS = {
     "progress": "grader.session_cli:progress",
     "backup": "grader.session_cli:backup",
     "eval": "grader.evaluation.cli:eval_command",
+    "code": "grader.code_cli:code",
 }
 
 
@@ -283,9 +284,10 @@ def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
     """Validate packs and grade every worked example as a test.
 
     PATHS are pack folders, folders of packs (such as rubrics/), or question files; default: every
-    pack mockint finds (rubrics/, $MOCKINT_HOME/packs, $MOCKINT_PACKS). Exit 0 when everything is
-    valid and every example grades as written, 1 when an example grades differently, 2 when a file
-    is invalid.
+    pack mockint finds (rubrics/, $MOCKINT_HOME/packs, $MOCKINT_PACKS). Coding questions' reference
+    solutions run against their own tests in the sandbox; one that fails makes its file invalid.
+    Exit 0 when everything is valid and every example grades as written, 1 when an example grades
+    differently, 2 when a file is invalid.
     """
     from grader.engine.loader import find_packs, load_question
 
@@ -317,6 +319,7 @@ def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
                     packs.append(load_pack(root))
                 except RubricError as exc:
                     errors.append(str(exc))
+    errors += _coding_reference_errors(packs, loose)
     for error in errors:
         click.echo(f"invalid: {error}", err=True)
     if errors:
@@ -344,6 +347,15 @@ def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
     click.echo(f"examples: {checked - mismatches} of {checked} grade as written")
     if mismatches:
         sys.exit(EXIT_MISMATCH)
+
+
+def _coding_reference_errors(packs: list[LoadedPack], loose: list[Question]) -> list[str]:
+    """Each coding question's reference solution, run in the sandbox against its own tests."""
+    from grader.coding.checks import reference_errors
+
+    errors = [error for loaded in packs for qid, question in loaded.questions.items()
+              for error in reference_errors(question, loaded.question_files.get(qid, loaded.root))]
+    return errors + [error for question in loose for error in reference_errors(question, question.id)]
 
 
 def _check_examples(grader, questions: list[Question]) -> int:  # type: ignore[no-untyped-def]

@@ -362,6 +362,10 @@ def load_pack(root: Path) -> LoadedPack:
                 raise RubricError(pack_file, f"question {qid!r} is already listed at {listed_at[qid]}; "
                                   "it would be asked twice", field_path=where, line=_line_for(node, loc))
             listed_at[qid] = where
+            if (round_.kind == "coding") != (questions[qid].coding is not None):
+                need = "needs a `coding:` block" if round_.kind == "coding" else "has a `coding:` block"
+                raise RubricError(pack_file, f"question {qid!r} {need} but round {round_.id!r} is {round_.kind}",
+                                  field_path=where, line=_line_for(node, loc))
     return LoadedPack(pack=pack, questions=questions, root=root, question_files=files)
 
 

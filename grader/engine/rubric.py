@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from grader.engine.coding import CodingSpec
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+){2,}$")]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -103,6 +105,7 @@ class Question(StrictModel):
     model_answer: NonEmptyText
     resources: list[Resource] = Field(default_factory=list)
     examples: list[WorkedExample] = Field(default_factory=list, max_length=MAX_EXAMPLES)
+    coding: CodingSpec | None = Field(default=None, description="For a coding round: the function, tests and limits.")
 
     @model_validator(mode="after")
     def _check_references(self) -> Question:
@@ -142,6 +145,8 @@ class Question(StrictModel):
             # Added later; left out when unset so the versions of rubrics that do not use it stay the same.
             if example["second_grade"] is None:
                 del example["second_grade"]
+        if data["coding"] is None:
+            del data["coding"]  # likewise: questions without code keep their versions
         canonical = json.dumps(data, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
@@ -162,6 +167,7 @@ class Round(StrictModel):
     time_budget_minutes: int = Field(gt=0, le=240)
     description: str | None = None
     questions: list[QuestionId] = Field(min_length=1, description="Question ids, asked in this order.")
+    optional: bool = Field(default=False, description="Asked only when chosen by name (`--rounds`), not by default.")
 
 
 class Pack(StrictModel):
@@ -180,9 +186,16 @@ class Pack(StrictModel):
     )
     rounds: list[Round] = Field(min_length=1)
 
+    @property
+    def default_round_ids(self) -> list[str]:
+        """The rounds an interview asks when none are chosen: every round not marked optional."""
+        return [round_.id for round_ in self.rounds if not round_.optional]
+
     @model_validator(mode="after")
     def _check_unique_rounds(self) -> Pack:
         ids = [round_.id for round_ in self.rounds]
         if len(ids) != len(set(ids)):
             raise ValueError("round ids must be unique")
+        if not self.default_round_ids:
+            raise ValueError("every round is optional: mark at least one round as asked by default")
         return self

@@ -136,7 +136,7 @@ class Interview:
         self.max_probes = max_probes
         by_id = {round_.id: round_ for round_ in loaded_pack.pack.rounds}
         if round_ids is None:
-            self.rounds: list[Round] = list(loaded_pack.pack.rounds)
+            self.rounds: list[Round] = [by_id[rid] for rid in loaded_pack.pack.default_round_ids]
         else:
             unknown = [rid for rid in round_ids if rid not in by_id]
             if unknown:

@@ -92,3 +92,37 @@ def m001_initial(db: Database) -> None:
     )
     db["grade_points"].create_index(["grade_id"])
     db["grade_points"].create_index(["point_id"])
+
+
+@migrations()
+def m002_code_runs(db: Database) -> None:
+    # Coding rounds: every run of the examples and every submission, with the code as it was run,
+    # and the editor's newest draft per question (saved as the candidate types, so a kill loses nothing).
+    db["code_runs"].create(
+        {
+            "id": int,
+            "session_id": str,
+            "question_id": str,
+            "round_id": str,
+            "kind": str,  # "examples" or "submit"
+            "code": str,
+            "passed": int,
+            "total": int,
+            "all_passed": int,
+            "runtime_ms": float,
+            "summary": str,
+            "report_json": str,  # the full RunReport.to_dict(): per-test verdicts, messages, timings
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"session_id", "question_id", "kind", "code", "passed", "total", "all_passed", "report_json",
+                  "created_at"},
+    )
+    db["code_runs"].create_index(["session_id", "question_id"])
+    db["code_drafts"].create(
+        {"session_id": str, "question_id": str, "code": str, "saved_at": str},
+        pk=("session_id", "question_id"),
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"code", "saved_at"},
+    )

@@ -75,10 +75,10 @@ def load_pack_or_exit(company: str) -> LoadedPack:
 
 
 def parse_rounds(pack: LoadedPack, rounds: str | None) -> list[str]:
-    """``--rounds a,b`` as round ids in the order given; every round when omitted."""
+    """``--rounds a,b`` as round ids in the order given; every round not marked optional when omitted."""
     known = [r.id for r in pack.pack.rounds]
     if not rounds:
-        return known
+        return pack.pack.default_round_ids
     chosen = [part.strip() for part in rounds.split(",") if part.strip()]
     unknown = [rid for rid in chosen if rid not in known]
     if unknown or not chosen:
@@ -192,7 +192,8 @@ def _after_run(store: Store, session_id: str) -> None:
     show_default=True,
     help="interview: follow-up probes, grades at the end. practice: feedback after every answer, retries.",
 )
-@click.option("--rounds", metavar="NAME,...", help="Only these rounds, in this order (default: every round).")
+@click.option("--rounds", metavar="NAME,...",
+              help="Only these rounds, in this order (default: every round but optional ones, such as coding).")
 def start(company: str, mode: str, rounds: str | None) -> None:
     """Start a mock interview in the terminal.
 

@@ -9,7 +9,8 @@ import pytest
 ENGINE_MODULES = [
     "grader.engine.rubric", "grader.engine.loader", "grader.engine.encoder", "grader.engine.grading",
     "grader.engine.calibration", "grader.engine.fitting", "grader.engine.transcripts", "grader.engine.text",
-    "grader.engine.schema",
+    "grader.engine.schema", "grader.engine.coding", "grader.coding.runner", "grader.coding.sandbox",
+    "grader.coding.checks",
 ]
 FORBIDDEN = ["textual", "sqlite_utils", "click", "grader.tui", "grader.store", "grader.interview", "grader.cli"]
 

@@ -143,7 +143,8 @@ def test_pinterest_pack_has_the_seed_questions():
     }
     assert seeds <= set(loaded.questions)
     kinds = {r.kind for r in loaded.pack.rounds}
-    assert kinds == {"rapid-fire", "design"}
+    assert kinds == {"rapid-fire", "design", "coding"}
+    assert loaded.pack.default_round_ids == ["technical-screen", "ml-design"], "coding is asked only when chosen"
     screen = [q for q in loaded.questions if ".screen." in q]
     design = [q for q in loaded.questions if ".design." in q]
     assert len(screen) >= 8 and len(design) >= 6

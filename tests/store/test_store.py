@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from grader.store import STATUS_FINISHED, SessionNotFoundError, Store, default_db_path
-from grader.store.migrations import MIGRATION_SET, migrations
+from grader.store.migrations import MIGRATION_SET, known_migrations, migrations
 from tests.interview.sample_pack import QUESTIONS, make_result
 
 OVERFITTING = QUESTIONS[0]
@@ -28,7 +28,8 @@ def test_empty_home_gets_database_with_schema_in_wal_mode(tmp_path):
     assert store.path.exists()
     assert set(store.db.table_names()) >= {"sessions", "turns", "grades", "grade_points", "_sqlite_migrations"}
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.applied_migrations() == ["m001_initial"]
+    assert store.applied_migrations() == known_migrations()
+    assert store.applied_migrations()[0] == "m001_initial" and "m002_code_runs" in store.applied_migrations()
 
 
 def test_applying_migrations_twice_is_a_no_op(tmp_path):
@@ -41,7 +42,7 @@ def test_applying_migrations_twice_is_a_no_op(tmp_path):
         migrations.apply(again.db)
         assert again.db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
         rows = list(again.db["_sqlite_migrations"].rows_where("migration_set = ?", [MIGRATION_SET]))
-        assert [row["name"] for row in rows] == ["m001_initial"]
+        assert [row["name"] for row in rows] == known_migrations()
         assert again.session(session_id).company == "acme"
 
 
