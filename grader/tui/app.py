@@ -53,6 +53,9 @@ class MockintApp(App[None]):
     # The command palette would take Ctrl+P and add a footer entry a candidate never needs.
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "request_quit", "Quit", priority=True)]
+    # Screens get these classes by size, and app.tcss gives small terminals a tighter layout.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (60, "-medium"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-compact"), (32, "-tall")]
 
     def __init__(
         self,

@@ -33,7 +33,7 @@ from grader.interview.report import grade_summary
 from grader.store import SessionRecord, TurnRecord
 from grader.tui.dialogs import ConfirmDialog, ConfirmSkip
 from grader.tui.report_view import ReportView
-from grader.tui.widgets import FeedbackView, GraderStatus, Timers, Transcript
+from grader.tui.widgets import FeedbackView, FitLabel, GraderStatus, Timers, Transcript
 
 if TYPE_CHECKING:
     from grader.interview import Interview, Step
@@ -143,6 +143,7 @@ class ConfirmQuit(ConfirmDialog):
         )
 
 
+ANSWER_PLACEHOLDER = "Type your answer. Enter = new line · Ctrl+S = submit"
 DRAFT_AUTOSAVE_SECONDS = 10.0
 """How often an unsaved draft is written to the database while the candidate types."""
 
@@ -183,7 +184,7 @@ class InterviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="topbar"):
-            yield Label("", id="round-label")
+            yield FitLabel(id="round-label")
             yield Label("", id="progress")
             yield Timers(self.mockint.clock, id="timers")
         yield Transcript(id="transcript")
@@ -195,7 +196,7 @@ class InterviewScreen(Screen[None]):
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="indent",
-            placeholder="Type your answer. Enter = new line · Ctrl+S = submit",
+            placeholder=ANSWER_PLACEHOLDER,
         )
         yield Footer()
 
@@ -284,10 +285,9 @@ class InterviewScreen(Screen[None]):
             transcript.add_turn("interviewer", step.text, caption=_prompt_caption(step), kind=step.kind)
         if app.first_question_at is None:
             app.first_question_at = _perf()
-        self.query_one("#round-label", Label).update(
-            Text(f"Round {step.round_index}/{step.round_total} · {step.round.title}", style="bold")
-        )
-        self.query_one("#progress", Label).update(_progress_text(step))
+        round_number = f"Round {step.round_index}/{step.round_total}"
+        self.query_one("#round-label", FitLabel).show(f"{round_number} · {step.round.title}", round_number)
+        self._show_progress()
         timers = self.query_one(Timers)
         if step.round.id != self._round_id:
             self._round_id = step.round.id
@@ -298,8 +298,21 @@ class InterviewScreen(Screen[None]):
         answer = self.query_one("#answer", TextArea)
         answer.read_only = False
         answer.remove_class("-waiting")
+        answer.placeholder = ANSWER_PLACEHOLDER
         answer.display = True
         answer.focus()
+
+    def on_resize(self) -> None:
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """The counters in the top bar, abbreviated to what the width allows."""
+        width = self.size.width
+        timers = self.query_one(Timers)
+        timers.layout_name = "full" if width >= COMPACT_WIDTH else "compact" if width >= NARROW_WIDTH else "question"
+        timers.tick()
+        if self.step is not None:
+            self.query_one("#progress", Label).update(_progress_text(self.step, compact=width < COMPACT_WIDTH))
 
     def _set_phase(self, phase: str, activity: str = "") -> None:
         self.phase = phase
@@ -358,6 +371,7 @@ class InterviewScreen(Screen[None]):
         box = self.query_one("#answer", TextArea)
         box.read_only = True
         box.add_class("-waiting")
+        box.placeholder = waiting
         app.grade_answer(_job(turn_id, step.question, text, lambda result: self._answered(step, text, result)))
 
     def _answered(self, step: Step, text: str, result: GradeResult | None) -> None:
@@ -526,12 +540,18 @@ def _prompt_caption(step: Step) -> str:
     return f"attempt {step.attempt}" if step.attempt > 1 else ""
 
 
-def _progress_text(step: Step) -> Text:
+def _progress_text(step: Step, *, compact: bool = False) -> Text:
     text = Text()
-    text.append(f"Question {step.index} of {step.total}", style="bold")
+    text.append(f"Q{step.index}/{step.total}" if compact else f"Question {step.index} of {step.total}", style="bold")
     if step.kind == "probe":
         text.append(f" · follow-up {step.probe_number}", style="italic")
     return text
+
+
+NARROW_WIDTH = 60
+"""Below this many columns the top bar keeps only the question timer."""
+COMPACT_WIDTH = 100
+"""Below this many columns the top bar abbreviates its counters (an 80-column terminal)."""
 
 
 def _trailing_draft(turns: list[TurnRecord]) -> str:

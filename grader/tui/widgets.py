@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
@@ -59,6 +60,7 @@ class Transcript(VerticalScroll, can_focus=True):
     def __init__(self, *, follow: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.follow = follow
+        self._revealed: Widget | None = None
 
     def add_turn(self, role: str, text: str, *, caption: str = "", kind: str = "") -> TurnView:
         view = TurnView(role, text, caption=caption, kind=kind)
@@ -79,8 +81,66 @@ class Transcript(VerticalScroll, can_focus=True):
         A question taller than the view then shows from its start (not its last line), and
         practice feedback opens at the grade rather than at the end of the model answer.
         """
+        self._revealed = widget
         if widget.is_attached:
-            self.scroll_to(y=min(self.max_scroll_y, widget.virtual_region.y), animate=False)
+            self.scroll_to(y=min(self.max_scroll_y, widget.virtual_region.y), animate=False, immediate=True)
+
+    def on_resize(self) -> None:
+        # A terminal made smaller keeps the newest prompt (or the feedback's grade) in view.
+        if self.follow:
+            self.call_after_refresh(self._reveal_again)
+
+    def _reveal_again(self) -> None:
+        if self._revealed is not None:
+            self.reveal(self._revealed)
+
+
+def fit_words(text: str, width: int) -> str:
+    """``text`` if it fits in ``width`` cells, else cut at a word boundary with "…" ("" if no word fits)."""
+    if cell_len(text) <= width:
+        return text
+    words = text.split(" ")
+    while words:
+        words.pop()
+        candidate = " ".join(words).rstrip(" ·:,") + "…"
+        if cell_len(candidate) <= width and words:
+            return candidate
+    return ""
+
+
+class FitLabel(Static):
+    """One line that picks the longest of its variants that fits, never cutting a word in half.
+
+    Variants go from the most to the least detailed; the first is also tried cut at a word.
+    """
+
+    def __init__(self, *variants: str, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
+        self.variants: tuple[str, ...] = variants
+
+    def show(self, *variants: str) -> None:
+        self.variants = variants
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        width = self.content_size.width
+        if not self.variants:
+            return Text("")
+        full, *shorter = self.variants
+        if cell_len(full) <= width:
+            return Text(full, style="bold")
+        cut = fit_words(full, width)
+        # A cut that keeps no more than the next variant says less than that variant.
+        if shorter and cell_len(cut) <= cell_len(shorter[0]) + 2:
+            cut = ""
+        for text in [cut, *shorter]:
+            if text and cell_len(text) <= width:
+                return Text(text, style="bold")
+        return Text("")
+
+
+TIMER_LAYOUTS = ("full", "compact", "question")
+"""How much the timers say: labelled, abbreviated, or the question's time alone (narrow terminals)."""
 
 
 class Timers(Static):
@@ -98,6 +158,8 @@ class Timers(Static):
         self.question_started: float | None = None
         self.round_started: float | None = None
         self.running = False
+        self.layout_name = "full"
+        """One of ``TIMER_LAYOUTS``; the screen sets it from its width."""
 
     def on_mount(self) -> None:
         self.set_interval(0.5, self.tick)
@@ -123,22 +185,26 @@ class Timers(Static):
         now = self._clock()
         text = Text()
         over = False
-        for name, started, budget in (
-            ("Question", self.question_started, self.question_budget),
-            ("Round", self.round_started, self.round_budget),
-        ):
+        compact = self.layout_name != "full"
+        parts = [("Question", self.question_started, self.question_budget)]
+        if self.layout_name != "question":
+            parts.append(("Round", self.round_started, self.round_budget))
+        for name, started, budget in parts:
             elapsed = now - started
             if text:
-                text.append("   ")
-            text.append(f"{name} ", style="dim")
+                text.append(" · " if compact else "   ")
+            if not compact or name == "Round":
+                text.append(f"{name.lower() if compact else name} ", style="dim")
             if budget is not None and elapsed > budget:
                 over = True
                 text.append(f"+{format_seconds(elapsed - budget)} over", style="bold red")
-                text.append(f" ({format_seconds(budget)})", style="dim")
+                if not compact:
+                    text.append(f" ({format_seconds(budget)})", style="dim")
             else:
                 text.append(format_seconds(elapsed))
                 if budget is not None:
-                    text.append(f" / {format_seconds(budget)}", style="dim")
+                    text.append(f"/{format_seconds(budget)}" if compact else f" / {format_seconds(budget)}",
+                                style="dim")
         self.set_class(over, "-over")
         self.update(text)
 

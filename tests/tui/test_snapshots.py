@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 import grader.store.store as store_module
 from grader.store import Store
-from tests.tui.factory import SIZE, SMALL, broken_encoder, make_app
+from tests.tui.factory import SIZE, SMALL, TINY, broken_encoder, make_app
 from tests.tui.helpers import answer, begin, settle, skip
 
 NOISE_ONLY = "The model memorizes noise in the training data."
@@ -130,3 +130,25 @@ def test_review_transcript(snap_compare, store: Store) -> None:
     session_id = _finished_session(store)
     app = make_app(store, purpose="review", session_id=session_id)
     assert snap_compare(app, terminal_size=SIZE, run_before=_run())
+
+
+def test_probe_at_80x24(snap_compare, store: Store) -> None:
+    """tmux's default size: the top bar abbreviates without cutting a word, the transcript keeps its rows."""
+
+    async def partial(pilot: Pilot) -> None:
+        await answer(pilot, NOISE_ONLY)
+
+    assert snap_compare(make_app(store), terminal_size=SMALL, run_before=_run(begin, partial))
+
+
+def test_question_at_40x12(snap_compare, store: Store) -> None:
+    """A split pane: the newest prompt is readable from its first line, the answer box shrinks."""
+
+    async def partial(pilot: Pilot) -> None:
+        await answer(pilot, NOISE_ONLY)
+
+    assert snap_compare(make_app(store), terminal_size=TINY, run_before=_run(begin, partial))
+
+
+def test_report_at_80x24(snap_compare, store: Store) -> None:
+    assert snap_compare(make_app(store), terminal_size=SMALL, run_before=_run(begin, _whole_interview))
