@@ -273,25 +273,43 @@ def regrade(session_id: str | None, regrade_all: bool) -> None:
 # -- progress -------------------------------------------------------------------------------------
 
 
-def _progress_data(store: Store, company: str) -> dict[str, Any]:
+def _counts_for_progress(session: SessionRecord, *, practice: bool) -> bool:
+    """Finished interviews always; practice sessions (finished or not) only when asked for."""
+    if session.mode == "practice":
+        return practice
+    return session.finished
+
+
+def _progress_data(store: Store, pack: LoadedPack, *, practice: bool = False) -> dict[str, Any]:
     """Per session the mean grade of each round, and per point how often it was missed, oldest first.
 
-    A question's grade in a session is its last graded main answer (practice retries replace
-    earlier attempts); skipped questions have no grade and are left out here.
+    Round means are the report's (``RoundReport.mean_grade``: the last attempt of each question,
+    skips count 0), so the chart says what each session's report said. Abandoned interviews are
+    left out, and practice sessions unless ``practice``.
     """
-    rows = store.point_history(company)
+    company = pack.company
+    sessions: list[dict[str, Any]] = []
+    round_ids: list[str] = []
+    for session in reversed(store.sessions(company=company)):
+        if not _counts_for_progress(session, practice=practice):
+            continue
+        report = _report(store, pack, session)
+        rounds = {r.round_id: r.mean_grade for r in report.rounds if r.mean_grade is not None}
+        if not rounds:
+            continue
+        round_ids += [rid for rid in rounds if rid not in round_ids]
+        sessions.append({"id": session.id, "started_at": session.started_at, "mode": session.mode,
+                         "finished": session.finished, "rounds": rounds})
+    included = {session["id"] for session in sessions}
+
+    rows = [row for row in store.point_history(company) if row.session_id in included]
     last_turn: dict[tuple[str, str], int] = {}
     for row in rows:
         key = (row.session_id, row.question_id)
         last_turn[key] = max(last_turn.get(key, 0), row.seq)
     rows = [row for row in rows if row.seq == last_turn[(row.session_id, row.question_id)]]
-
-    sessions: dict[str, dict[str, Any]] = {}
-    grades: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     points: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows:
-        sessions.setdefault(row.session_id, {"id": row.session_id, "started_at": row.started_at})
-        grades[(row.session_id, row.round_id or "")][row.question_id] = row.grade
         point = points.setdefault((row.question_id, row.point_id), {
             "question_id": row.question_id, "point_id": row.point_id, "title": row.title,
             "weight": row.weight, "graded": 0, "missed": 0, "history": [],
@@ -299,16 +317,9 @@ def _progress_data(store: Store, company: str) -> dict[str, Any]:
         point["graded"] += 1
         point["missed"] += 0 if row.covered else 1
         point["history"].append(row.covered)
-    round_ids = list(dict.fromkeys(row.round_id or "" for row in rows))  # in the order first asked
-    for session in sessions.values():
-        session["rounds"] = {
-            rid: sum(values.values()) / len(values)
-            for rid in round_ids
-            if (values := grades.get((session["id"], rid)))
-        }
     missed = sorted((p for p in points.values() if p["missed"]),
                     key=lambda p: (-p["missed"], -p["missed"] / p["graded"], -p["weight"]))
-    return {"company": company, "rounds": round_ids, "sessions": list(sessions.values()), "missed_points": missed}
+    return {"company": company, "rounds": round_ids, "sessions": sessions, "missed_points": missed}
 
 
 def _chart(data: dict[str, Any], width: int, plain: bool) -> str:
@@ -331,29 +342,41 @@ def _chart(data: dict[str, Any], width: int, plain: bool) -> str:
     labels = [f"#{x} {datetime.fromisoformat(s['started_at']).astimezone():%m-%d}" for x, s in zip(xs, sessions,
                                                                                                    strict=True)]
     plt.xticks(xs[::step], labels[::step])
-    plt.title(f"{data['company']}: mean grade per round over answered questions (skips left out)")
+    plt.title(f"{data['company']}: mean grade per round, as in each report (skips count 0)")
     plt.xlabel("session (number, month-day)")
     return plt.build()
 
 
 @click.command()
 @click.option("--company", help="Only this company's sessions (default: every company with graded answers).")
+@click.option("--practice", is_flag=True,
+              help="Include practice sessions (finished or not). By default only finished interviews count.")
 @click.option("--top", type=click.IntRange(min=1), default=MISSED_TOP, show_default=True,
               help="How many of the most often missed points to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print the numbers as JSON instead of a chart.")
-def progress(company: str | None, top: int, as_json: bool) -> None:
-    """Progress across sessions: each round's mean grade as a terminal chart, and the points most often missed."""
+def progress(company: str | None, practice: bool, top: int, as_json: bool) -> None:
+    """Progress across finished interviews: each round's mean grade as a chart, and the points most often missed.
+
+    Round means are the ones each session's report shows (skips count 0). Abandoned interviews
+    never count; practice sessions count with --practice.
+    """
+    packs = _Packs()
     with open_store() as store:
         companies = [company] if company else sorted({s.company for s in store.sessions()})
-        data = [_progress_data(store, name) for name in companies]
+        data = [_progress_data(store, pack, practice=practice)
+                for name in companies if (pack := packs.get(name)) is not None]
         report_damage(store)
+    for name, error in packs.errors.items():
+        click.echo(f"Skipped {name}: cannot load its pack: {error}", err=True)
     data = [d for d in data if d["sessions"]]
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
     if not data:
         where = f" for {company}" if company else ""
-        click.echo(f"No graded answers yet{where}. Start a session with: mockint start --company pinterest")
+        what = "graded sessions" if practice else "finished interviews with graded answers"
+        hint = "" if practice else " (practice sessions count with --practice)"
+        click.echo(f"No {what} yet{where}{hint}. Start one with: mockint start --company pinterest")
         return
     from rich.console import Console
     from rich.table import Table
@@ -361,7 +384,14 @@ def progress(company: str | None, top: int, as_json: bool) -> None:
     console = Console()
     plain = not sys.stdout.isatty()
     for item in data:
-        click.echo(_chart(item, min(console.width, 100), plain))
+        if len(item["sessions"]) > 1:
+            click.echo(_chart(item, min(console.width, 100), plain))
+        else:
+            # One session is a point per round, all at the same x: a table says it without overlap.
+            (only,) = item["sessions"]
+            click.echo(f"{item['company']}: one session so far ({only['id']}); the trend chart starts at two.")
+            for rid, mean in only["rounds"].items():
+                click.echo(f"  {rid}: {mean:.1f} / 4")
         table = Table(title=f"{item['company']}: points most often missed")
         for column in ("Question", "Point", "Missed", "Trend (oldest → newest)"):
             table.add_column(column)

@@ -210,15 +210,32 @@ def test_progress_charts_rounds_and_lists_missed_points(cli):
 
     result = invoke(cli, "progress")
     assert result.exit_code == 0
-    assert "acme: mean grade per round over answered questions (skips left out)" in result.output
+    assert "acme: mean grade per round, as in each report (skips count 0)" in result.output
     assert "points most often missed" in result.output
     assert "✗✓" in result.output  # the gap point: missed, then covered
     assert "\x1b[" not in result.output  # no colour codes when not writing to a terminal
 
 
+def test_progress_counts_finished_interviews_and_practice_only_on_request(cli):
+    first = _session({OVERFITTING.id: {"capacity"}, L1L2.id: "skip", CTR.id: set()})
+    _session({OVERFITTING.id: {"gap", "noise", "capacity"}}, finish=False)  # abandoned interview
+    practice = _session({OVERFITTING.id: {"gap"}, L1L2.id: {"sparsity"}, CTR.id: {"labels"}}, mode="practice")
+    (acme,) = json.loads(invoke(cli, "progress", "--json").output)
+    assert [s["id"] for s in acme["sessions"]] == [first]
+    # The report's round mean: the skipped question counts 0, as in review and export.
+    assert acme["sessions"][0]["rounds"]["screen"] == pytest.approx((1 + 0) / 2)
+    with_practice = json.loads(invoke(cli, "progress", "--practice", "--json").output)[0]
+    assert [s["id"] for s in with_practice["sessions"]] == [first, practice]
+    # One session: no chart with every round drawn at the same spot, a per-round list instead.
+    result = invoke(cli, "progress")
+    assert "one session so far" in result.output and "the trend chart starts at two" in result.output
+    assert "screen: 0.5 / 4" in result.output
+    assert "mean grade per round" not in result.output
+
+
 def test_progress_without_graded_answers(cli):
     result = invoke(cli, "progress", "--company", "acme")
-    assert result.exit_code == 0 and "No graded answers yet for acme" in result.output
+    assert result.exit_code == 0 and "No finished interviews with graded answers yet for acme" in result.output
 
 
 def test_regrade_names_answers_whose_question_left_the_pack(cli):
