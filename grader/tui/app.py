@@ -8,7 +8,9 @@ stored. The app owns the grading queue; screens ask for grades and are called ba
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
 import time
 from collections import deque
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question
 from grader.store import Store
+from grader.tui.safekeeping import UnsavedWords
 from grader.tui.widgets import GraderStatus
 
 if TYPE_CHECKING:
@@ -89,12 +92,24 @@ class MockintApp(App[None]):
         self.started_at = time.perf_counter()
         """For the latency benchmark: when the app object was built."""
         self.first_question_at: float | None = None
+        self.unsaved: UnsavedWords | None = None
+        """The last write of the candidate's words that failed (None once a later one succeeds)."""
+        self.handle_stop_signals = False
+        """Set by ``mockint start``/``resume``: SIGTERM and SIGHUP save the draft and close cleanly."""
+        self.stopped_by: str | None = None
 
     # -- start-up ----------------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         # Imported here: screens pull in Markdown parsing and more, none of it needed for --help.
         from grader.tui.screens import BriefingScreen, HistoryScreen, InterviewScreen, ReviewScreen
+
+        if self.handle_stop_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.add_signal_handler(signum, self._stop_on_signal, signum)
+        for notice in self.store.notices:  # e.g. an answer a killed run left unsaved, now in the recovery file
+            self.notify(notice, timeout=15)
 
         if self.purpose == "history":
             self.push_screen(HistoryScreen())
@@ -229,6 +244,16 @@ class MockintApp(App[None]):
 
     # -- quitting ------------------------------------------------------------------------------------
 
+    def _stop_on_signal(self, signum: int) -> None:
+        """SIGTERM (kill) or SIGHUP (terminal closed): keep the draft, then exit so the terminal is restored."""
+        from grader.tui.screens import InterviewScreen
+
+        self.stopped_by = signal.Signals(signum).name
+        for screen in self.screen_stack:
+            if isinstance(screen, InterviewScreen):
+                screen.save_draft(final=True)
+        self.exit()
+
     def action_request_quit(self) -> None:
         """Ctrl+Q: confirm first when an interview is running, because a stray key should not end it."""
         from grader.tui.screens import ConfirmQuit, InterviewScreen
@@ -242,7 +267,7 @@ class MockintApp(App[None]):
 
         def decided(quit_: bool | None) -> None:
             if quit_:
-                screen.save_draft()
+                screen.save_draft(final=True)
                 self.exit()
 
         self.push_screen(ConfirmQuit(self.session_id or ""), decided)

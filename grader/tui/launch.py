@@ -111,6 +111,9 @@ class NoTerminalError(click.ClickException):
 
     exit_code = 2
 
+    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+        click.echo(f"mockint: {self.message}", err=True)
+
 
 def require_terminal(command: str) -> None:
     """Refuse before touching anything when there is no terminal to draw on or read keys from.
@@ -129,8 +132,9 @@ def run_start(company: str, mode: str, rounds: str | None) -> None:
     require_terminal("start")  # after the argument checks, before the database is touched
     with Store() as store:
         session_id = store.create_session(pack.company, mode, round_ids)
-        build_app(store, pack=pack, session_id=session_id, purpose="interview").run()
-        _after_run(store, session_id)
+        app = build_app(store, pack=pack, session_id=session_id, purpose="interview")
+        _run_interview(app)
+        _after_run(store, session_id, app)
 
 
 def run_resume(session: str | None) -> None:
@@ -148,8 +152,9 @@ def run_resume(session: str | None) -> None:
                 )
         pack = load_pack_or_exit(record.company)
         require_terminal("resume")
-        build_app(store, pack=pack, session_id=record.id, purpose="interview").run()
-        _after_run(store, record.id)
+        app = build_app(store, pack=pack, session_id=record.id, purpose="interview")
+        _run_interview(app)
+        _after_run(store, record.id, app)
 
 
 def run_review(session: str | None) -> None:
@@ -171,13 +176,25 @@ def _find_session(store: Store, session: str) -> SessionRecord:
         raise click.BadParameter(str(exc), param_hint="'SESSION'") from None
 
 
-def _after_run(store: Store, session_id: str) -> None:
-    """One line after the app closes, so the terminal says how to continue or review."""
-    record = store.session(session_id)
-    if record.finished:
-        click.echo(f"Session {session_id} finished. Review: mockint review {session_id}")
-    else:
-        click.echo(f"Session {session_id} saved. Continue: mockint resume {session_id}")
+def _run_interview(app: MockintApp) -> None:
+    app.handle_stop_signals = True
+    app.run()
+
+
+def _after_run(store: Store, session_id: str, app: MockintApp) -> None:
+    """One line after the app closes, so the terminal says how to continue or review; "saved" only if it was."""
+    from grader.store import StoreError
+    from grader.tui.safekeeping import exit_message
+
+    try:
+        finished: bool | None = store.session(session_id).finished
+    except StoreError:
+        finished = None
+    message = exit_message(session_id, finished, app.unsaved)
+    try:
+        click.echo(message, err=app.unsaved is not None)
+    except OSError:  # the terminal is gone (SIGHUP): the database and recovery file say it all
+        return
 
 
 # -- the click commands (registered by grader.session_cli.register) --------------------------------

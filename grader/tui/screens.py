@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import (
     DataTable,
     Footer,
@@ -30,9 +31,11 @@ from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question, Round
 from grader.interview.report import grade_summary
-from grader.store import SessionRecord, TurnRecord
+from grader.safe_text import MAX_ANSWER_BYTES, strip_control
+from grader.store import SessionRecord, StoreWriteError, TurnRecord
 from grader.tui.dialogs import ConfirmDialog, ConfirmSkip
 from grader.tui.report_view import ReportView
+from grader.tui.safekeeping import DRAFT_DEBOUNCE_SECONDS, for_display, keep_words
 from grader.tui.widgets import FeedbackView, FitLabel, GraderStatus, Timers, Transcript
 
 if TYPE_CHECKING:
@@ -122,7 +125,11 @@ class BriefingScreen(Screen[None]):
         app = self.mockint
         assert app.pack is not None and app.session_id is not None
         session = app.store.session(app.session_id)
-        app.store.add_turn(app.session_id, role="system", kind="briefing", text=briefing_markdown(app.pack, session))
+        session_id = app.session_id
+        if keep_words(app, lambda: app.store.add_turn(session_id, role="system", kind="briefing",
+                                                      text=briefing_markdown(app.pack, session)),
+                      words=None, what="session start") is None:
+            return  # the notice says why; Enter tries again
         app.switch_screen(InterviewScreen(resuming=False))
 
 
@@ -144,8 +151,6 @@ class ConfirmQuit(ConfirmDialog):
 
 
 ANSWER_PLACEHOLDER = "Type your answer. Enter = new line · Ctrl+S = submit"
-DRAFT_AUTOSAVE_SECONDS = 10.0
-"""How often an unsaved draft is written to the database while the candidate types."""
 
 
 class InterviewScreen(Screen[None]):
@@ -176,6 +181,11 @@ class InterviewScreen(Screen[None]):
         self._last_answer = ""
         self._pending_step: Step | None = None
         self._can_retry = False
+        self._unsaved_prompt: dict[str, Any] | None = None
+        """A prompt the database did not take; written before the answer to it."""
+        self._draft_timer: Timer | None = None
+        self._saved_draft = ""
+        self._warned_too_long = False
 
     @property
     def mockint(self) -> MockintApp:
@@ -207,8 +217,6 @@ class InterviewScreen(Screen[None]):
 
         app = self.mockint
         self.query_one("#answer", TextArea).cursor_blink = app.cursor_blink
-        # A crash or a closed terminal must not cost what the candidate was typing.
-        self.set_interval(DRAFT_AUTOSAVE_SECONDS, self.autosave_draft)
         assert app.pack is not None and app.session_id is not None
         status = self.query_one(GraderStatus)
         status.reason = app.grader_reason
@@ -278,7 +286,11 @@ class InterviewScreen(Screen[None]):
             self._finish()
             return
         if store:
-            app.store.add_turn(app.session_id or "", **step.prompt_turn())
+            prompt = step.prompt_turn()
+            session_id = app.session_id or ""
+            if keep_words(app, lambda: app.store.add_turn(session_id, **prompt), words=None, what="next question",
+                          notify=False) is None:
+                self._unsaved_prompt = prompt  # stored before the answer to it; the interview goes on
             transcript = self.query_one(Transcript)
             if step.first_in_round:
                 transcript.add_round(step.round_index, step.round_total, step.round.title)
@@ -344,17 +356,34 @@ class InterviewScreen(Screen[None]):
         if self.phase != "answering" or self.step is None:
             return
         answer = self.query_one("#answer", TextArea)
-        text = answer.text.strip()
+        text = strip_control(answer.text).strip()
         if not text:
             self.notify("Type an answer first (or Ctrl+N to skip the question).", severity="warning")
             return
+        if len(text.encode("utf-8")) > MAX_ANSWER_BYTES:
+            self.notify(f"Your answer is {len(text.encode('utf-8')):,} bytes; the limit is {MAX_ANSWER_BYTES:,}. "
+                        "Shorten it, then press Ctrl+S.", severity="error", timeout=15)
+            return
         app = self.mockint
         step = self.step
-        # Stored and committed before grading starts: a crash from here on loses nothing.
-        turn_id = app.store.add_turn(app.session_id or "", **step.answer_turn(text))
+        # Stored and committed before grading starts: a crash from here on loses nothing. If the
+        # database will not take it, it stays in the box and goes to the recovery file.
+        turn_id = keep_words(app, lambda: self._store_answer(step, text), words=text,
+                             what=f"answer to {step.question.id}")
+        if turn_id is None:
+            return
+        self._saved_draft = ""
         self.query_one(Transcript).add_turn("candidate", text, kind="answer")
         answer.clear()
         self._await_grade(turn_id, step, text)
+
+    def _store_answer(self, step: Step, text: str) -> int:
+        app = self.mockint
+        session_id = app.session_id or ""
+        if self._unsaved_prompt is not None:
+            app.store.add_turn(session_id, **self._unsaved_prompt)
+            self._unsaved_prompt = None
+        return app.store.add_turn(session_id, **step.answer_turn(text))
 
     def _await_grade(self, turn_id: int, step: Step, text: str) -> None:
         app = self.mockint
@@ -436,29 +465,71 @@ class InterviewScreen(Screen[None]):
             return
         app = self.mockint
         step = self.step
-        self.save_draft()
-        app.store.add_turn(app.session_id or "", **step.skip_turn())
+        self.save_draft(final=True)
+        session_id = app.session_id or ""
+
+        def store_skip() -> int:
+            if self._unsaved_prompt is not None:
+                app.store.add_turn(session_id, **self._unsaved_prompt)
+                self._unsaved_prompt = None
+            return app.store.add_turn(session_id, **step.skip_turn())
+
+        if keep_words(app, store_skip, words=None, what="skip") is None:
+            return
         self.query_one("#answer", TextArea).clear()
         self.query_one(Transcript).add_turn("candidate", "*(skipped)*", kind="skip")
         self.show_step(self.interview.skip())
 
-    def save_draft(self) -> None:
-        """Keep whatever is in the answer box as a note turn, so nothing typed is ever lost."""
-        if self.step is None or self.finished:
+    def save_draft(self, *, final: bool = False) -> None:
+        """Keep whatever is in the answer box as the session's draft, so nothing typed is ever lost.
+
+        While typing (``final=False``) a busy database just means "next time"; on quit, skip or a
+        stop signal (``final=True``) a draft the database will not take goes to the recovery file.
+        """
+        if self.step is None or self.finished or not self.is_mounted:
             return
         answer = self.query_one("#answer", TextArea)
-        if not answer.text.strip() or answer.read_only:
+        text = answer.text
+        if not text.strip() or answer.read_only or text == self._saved_draft:
             return
+        if len(text.encode("utf-8")) > MAX_ANSWER_BYTES and not final:
+            return  # over the limit: the notice asks to shorten it; it is kept on quit all the same
         app = self.mockint
-        where = self.step.answer_turn(answer.text)
-        where["kind"] = "note"
-        app.store.add_turn(app.session_id or "", **where)
-        self._saved_draft = answer.text
+        where = self.step.answer_turn(text)
+        session_id = app.session_id or ""
+
+        def write() -> None:
+            app.store.save_draft(session_id, text, question_id=where["question_id"], round_id=where["round_id"],
+                                 point_id=where["point_id"])
+
+        if final:
+            saved = keep_words(app, lambda: write() or True, words=text, what=f"draft for {self.step.question.id}",
+                               notify=False)
+        else:
+            try:
+                write()
+                saved = True
+            except StoreWriteError:
+                saved = None  # the next change (or quitting) tries again
+        if saved:
+            self._saved_draft = text
 
     def autosave_draft(self) -> None:
         """Save the draft when it changed since the last save; resume restores the newest one."""
-        if self.is_mounted and self.query_one("#answer", TextArea).text != getattr(self, "_saved_draft", ""):
-            self.save_draft()
+        self.save_draft()
+
+    @on(TextArea.Changed, "#answer")
+    def _answer_changed(self, event: TextArea.Changed) -> None:
+        # Debounced: saved a second after typing pauses, so a crash or a closed terminal costs at most that.
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_DEBOUNCE_SECONDS, self.autosave_draft)
+        too_long = len(event.text_area.text) > MAX_ANSWER_BYTES // 4 and \
+            len(event.text_area.text.encode("utf-8")) > MAX_ANSWER_BYTES
+        if too_long and not self._warned_too_long:
+            self.notify(f"This answer is over the {MAX_ANSWER_BYTES:,}-byte limit; shorten it before submitting.",
+                        severity="warning", timeout=10)
+        self._warned_too_long = too_long
 
     # -- the end --------------------------------------------------------------------------------------
 
@@ -477,7 +548,9 @@ class InterviewScreen(Screen[None]):
     def _show_report(self) -> None:
         app = self.mockint
         assert app.session_id is not None
-        app.store.finish_session(app.session_id)
+        session_id = app.session_id
+        # Every answer is already stored; if marking the session finished fails, resume finishes it.
+        keep_words(app, lambda: app.store.finish_session(session_id), words=None, what="finished session")
         app.switch_screen(ReportScreen(app.session_id))
 
 
@@ -492,6 +565,7 @@ def render_transcript(
     round_ids_for: list[str] | None = None,
 ) -> None:
     """Stored turns as chat bubbles, with round headings; feedback panels after graded main answers."""
+    turns, grades = for_display(turns, grades)
     asked_rounds = list(dict.fromkeys(t.round_id for t in turns if t.is_prompt and t.round_id))
     round_ids = round_ids_for or [r.id for r in pack.pack.rounds if r.id in asked_rounds]
     rounds = {r.id: r for r in pack.pack.rounds}
@@ -598,7 +672,8 @@ def build_session_report(app: MockintApp, session_id: str) -> Report:
 
     session = app.store.session(session_id)
     pack = app.load_pack(session.company)
-    return build_report(pack, app.store.turns(session_id), app.store.latest_grades(session_id), session=session)
+    turns, grades = for_display(app.store.turns(session_id), app.store.latest_grades(session_id))
+    return build_report(pack, turns, grades, session=session)
 
 
 def session_report_figures(app: MockintApp, session: SessionRecord) -> SessionFigures | None:
