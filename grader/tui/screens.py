@@ -144,6 +144,13 @@ class ConfirmQuit(ConfirmDialog):
         self.session_id = session_id
 
     def question(self) -> str:
+        unsaved = getattr(self.app, "unsaved", None)
+        if unsaved is not None:  # never claim "saved" when the database refused the last write
+            copy = f"A copy is in {unsaved.recovery_file}." if unsaved.recovery_file else "No copy could be written."
+            return (
+                f"Quit the interview?\n\nYour {unsaved.what} was NOT saved to the database. {copy}\n"
+                f"Continue later with:  mockint resume {self.session_id}"
+            )
         return (
             "Quit the interview?\n\nEverything is saved, including what is in the answer box.\n"
             f"Continue later with:  mockint resume {self.session_id}"

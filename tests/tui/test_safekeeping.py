@@ -13,7 +13,7 @@ from textual.widgets import TextArea
 
 from grader.store import Store, StoreWriteError, database
 from grader.tui.safekeeping import UnsavedWords, exit_message
-from grader.tui.screens import InterviewScreen, ReviewScreen
+from grader.tui.screens import ConfirmQuit, InterviewScreen, ReviewScreen
 from grader.tui.widgets import TurnView
 from tests.tui.factory import SIZE, make_app
 from tests.tui.helpers import begin, settle, type_text
@@ -59,6 +59,12 @@ async def test_a_refused_answer_stays_in_the_box_goes_to_recovery_and_is_saved_o
         assert ANSWER in store.recovery_path.read_text()
         assert "NOT saved" in exit_message(app.session_id or "", False, app.unsaved)
         assert "saved. Continue" not in exit_message(app.session_id or "", False, app.unsaved)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmQuit)
+        assert "NOT saved" in app.screen.question() and "Everything is saved" not in app.screen.question()
+        await pilot.press("n")
+        await pilot.pause()
 
         lock.release()
         store.db.execute(f"PRAGMA busy_timeout = {database.BUSY_TIMEOUT_MS}")
