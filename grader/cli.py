@@ -272,27 +272,37 @@ def questions(company: str | None, as_json: bool) -> None:
         sys.exit(EXIT_BAD_INPUT)
 
 
-@cli.group()
+@cli.group(cls=LazyGroup, lazy_commands={"new": "grader.authoring.cli:rubric_new",
+                                         "try": "grader.authoring.cli:rubric_try"})
 def rubric() -> None:
-    """Check rubric packs and regenerate their JSON Schema."""
+    """Write, try and check rubric packs; regenerate their JSON Schema. See CONTRIBUTING.md."""
 
 
 @rubric.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--no-examples", is_flag=True, help="Validate files only; do not grade the worked examples.")
+@click.option("--no-examples", is_flag=True,
+              help="Validate and lint the files only; grade nothing (no worked examples, no judge lints).")
 def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
-    """Validate packs and grade every worked example as a test.
+    """Validate packs, lint them, and grade every worked example as a test.
 
     PATHS are pack folders, folders of packs (such as rubrics/), or question files; default: every
     pack mockint finds (rubrics/, $MOCKINT_HOME/packs, $MOCKINT_PACKS). Coding questions' reference
     solutions run against their own tests in the sandbox; one that fails makes its file invalid.
+
+    Lints warn about what makes a rubric grade badly: a point with fewer than 4 references, two
+    points the judge cannot tell apart, a misconception the judge reads into a correct reference, a
+    thin probe or feedback, worked examples that do not span the scale, a question in no round, a
+    file without its schema line. Warnings do not change the exit code; a TODO left by
+    `rubric new` is an error.
+
     Exit 0 when everything is valid and every example grades as written, 1 when an example grades
-    differently, 2 when a file is invalid.
+    differently, 2 when a file is invalid or still has TODOs.
     """
     from grader.engine.loader import find_packs, load_question
 
     packs: list[LoadedPack] = []
     loose: list[Question] = []
+    loose_files: dict[str, Path] = {}
     errors: list[str] = []
     if not paths:
         catalog = find_packs()
@@ -308,6 +318,7 @@ def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
         elif target.is_file():
             try:
                 loose.append(load_question(target))
+                loose_files[loose[-1].id] = target
             except RubricError as exc:
                 errors.append(str(exc))
         else:
@@ -326,6 +337,12 @@ def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
         sys.exit(EXIT_BAD_INPUT)
     n_questions = sum(len(p.questions) for p in packs) + len(loose)
     click.echo(f"valid: {len(packs)} pack(s), {n_questions} question(s)")
+    from grader.authoring.lint import echo_findings, judge_findings, loose_findings, static_findings
+
+    todos = echo_findings([f for loaded in packs for f in static_findings(loaded)] + loose_findings(loose, loose_files))
+    if todos:
+        click.echo(f"invalid: {todos} TODO marker(s) left to fill", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     if no_examples:
         return
     mismatches = 0
@@ -335,6 +352,10 @@ def rubric_check(paths: tuple[Path, ...], no_examples: bool) -> None:
         grader = _grader_for(loaded, None)
         mismatches += _check_examples(grader, list(loaded.questions.values()))
         checked += sum(len(q.examples) for q in loaded.questions.values())
+        try:
+            echo_findings(judge_findings(grader, list(loaded.questions.values()), loaded.question_files))
+        except ModelUnavailableError as exc:
+            raise CliError(f"grading unavailable: {exc}") from None
     for question in loose:
         try:
             owner, _ = find_question(question.id, all_packs)

@@ -301,6 +301,16 @@ def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
+def read_rubric_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """A rubric file's data and composed node tree (for line numbers), read with the checks above."""
+    return _read_yaml(path)
+
+
+def line_of(node: yaml.Node | None, parts: Iterable[str | int]) -> int | None:
+    """The 1-based line of a field path (``["points", 0, "probe"]``) in a composed node tree."""
+    return _line_for(node, parts)
+
+
 def _validate(model: type[BaseModel], path: Path) -> tuple[Any, yaml.Node | None]:
     data, node = _read_yaml(path)
     if not isinstance(data, dict):

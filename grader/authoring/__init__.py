@@ -1,0 +1,1 @@
+"""Pack authoring: scaffolding a pack from an interview report, trying a question, linting a rubric."""
