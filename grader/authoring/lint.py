@@ -174,17 +174,20 @@ def judge_findings(grader, questions: Sequence[Question], files: dict[str, Path]
         for b_index, other in enumerate(question.points):
             if b_index != p_index and other.id in covered:
                 earned[(question.id, p_index, b_index)] = earned.get((question.id, p_index, b_index), 0) + 1
-        for found in result.misconceptions:
-            if found.is_contradiction:
-                continue
-            location = _misconception_location(question, found.misconception_id)
+        own = next(point for point in result.points if point.point_id == question.points[p_index].id)
+        named = [found.misconception_id for found in result.misconceptions if not found.is_contradiction]
+        # Below the naming threshold the grader only withholds the point, and its reason quotes the claim.
+        suspected = [m.id for point in question.points for m in point.misconceptions
+                     if not own.covered and m.claim in own.reason and m.id not in named]
+        for misconception_id in [*named, *suspected]:
+            location = _misconception_location(question, misconception_id)
             if location is None:
                 continue
             path = files.get(question.id, Path(question.id))
             findings.append(Finding(
                 "warning", path, ".".join(map(str, location)),
                 f"the judge reads the reference “{_short(reference)}” of point {question.points[p_index].id!r} as "
-                f"this misconception ({found.misconception_id!r}): a phrasing of it reads as entailing the point; "
+                f"this misconception ({misconception_id!r}): a phrasing of it reads as entailing the point; "
                 "phrase only the wrong part of the claim", line_of(_node(path), location)))
     for question in questions:
         n = len(question.points)
