@@ -25,6 +25,7 @@ from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question
 from grader.store import Store
+from grader.tui.commands import MockintCommands
 from grader.tui.safekeeping import UnsavedWords
 from grader.tui.widgets import GraderStatus
 
@@ -53,9 +54,14 @@ class MockintApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "mockint"
-    # The command palette would take Ctrl+P and add a footer entry a candidate never needs.
-    ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "request_quit", "Quit", priority=True)]
+    # Ctrl+P: Textual's own commands plus mockint's (jump to a question, export, theme, help).
+    COMMANDS = App.COMMANDS | {MockintCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "request_quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+        # Not priority: in the answer box "?" is a question mark.
+        Binding("question_mark", "help", "Help", show=False),
+    ]
     # Screens get these classes by size, and app.tcss gives small terminals a tighter layout.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (60, "-medium"), (100, "-wide")]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-compact"), (32, "-tall")]
@@ -241,6 +247,38 @@ class MockintApp(App[None]):
         if job.done:
             job.done(result)
         self._pump()
+
+    # -- help, theme, export --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """F1 / ?: the keys that work here, the focused widget's first."""
+        from grader.tui.dialogs import HelpScreen, help_sections
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_sections(self)))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
+
+    def action_export_markdown(self) -> None:
+        """Write this session as Markdown (what ``mockint export`` prints) under the user directory."""
+        from grader.interview.report import render_markdown
+        from grader.paths import user_dir
+        from grader.safe_text import safe_markdown
+        from grader.tui.screens import build_session_report
+
+        if self.session_id is None:
+            return
+        target = user_dir() / "exports" / f"{self.session_id}.md"
+        try:
+            text = safe_markdown(render_markdown(build_session_report(self, self.session_id)))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not write {target}: {exc.strerror}", title="Export", severity="error")
+            return
+        self.notify(f"Wrote {target}", title="Export", timeout=8)
 
     # -- quitting ------------------------------------------------------------------------------------
 

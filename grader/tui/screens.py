@@ -90,6 +90,8 @@ def briefing_markdown(pack: LoadedPack, session: SessionRecord) -> str:
         "- **Ctrl+N** skips a question (after asking: a skip counts as grade 0). **Ctrl+Q** quits after "
         "asking; everything you typed is kept and `mockint resume` picks up where you left off.",
         "- The timers show your time on the question and on the round. Running over is shown, not enforced.",
+        "- **F1** lists every key; **Ctrl+P** jumps to an earlier question, exports the session or "
+        "switches the theme.",
         f"- The hire bar for this loop is a mean grade of **{p.hire_bar:g} / 4**.",
     ]
     return "\n".join(lines)

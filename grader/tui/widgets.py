@@ -43,6 +43,7 @@ class TurnView(Vertical):
         self.role = role
         self.text = text
         self.caption = caption
+        self.kind = kind
 
     def compose(self) -> ComposeResult:
         speaker = SPEAKERS.get(self.role, self.role)

@@ -152,3 +152,10 @@ def test_question_at_40x12(snap_compare, store: Store) -> None:
 
 def test_report_at_80x24(snap_compare, store: Store) -> None:
     assert snap_compare(make_app(store), terminal_size=SMALL, run_before=_run(begin, _whole_interview))
+
+
+def test_help_at_80x24(snap_compare, store: Store) -> None:
+    async def help_(pilot: Pilot) -> None:
+        await pilot.press("f1")
+
+    assert snap_compare(make_app(store), terminal_size=SMALL, run_before=_run(begin, help_))
