@@ -158,14 +158,14 @@ def _load_packs() -> list[LoadedPack]:
         raise CliError(str(exc)) from None
 
 
-def _find_question(question_id: str) -> tuple[LoadedPack, Question]:
+def _find_question(question_id: str, argument: str = "--question") -> tuple[LoadedPack, Question]:
     """The question's pack, loaded; a broken pack elsewhere is a warning, unless it may hold the question."""
     packs, errors = load_available()
     try:
         found = find_question(question_id, packs)
     except UnknownNameError as exc:
         broken = f"; {len(errors)} pack(s) could not be loaded, first: {errors[0]}" if errors else ""
-        raise CliError(f"--question: {exc}{broken}") from None
+        raise CliError(f"{argument}: {exc}{broken}") from None
     for error in errors:
         click.echo(f"mockint: warning: pack skipped: {error}", err=True)
     return found

@@ -134,7 +134,7 @@ def rubric_try(question_id: str, file: Path | None, examples: bool, model: Path 
     judge used and the reference it matched; for each misconception the same. With --examples,
     every worked example is graded instead, expected and actual side by side.
     """
-    loaded, question = _find_question(question_id)
+    loaded, question = _find_question(question_id, "QUESTION")
     if not examples and file is None and sys.stdin.isatty():
         click.echo(f"{question.prompt}\nType an answer, then Ctrl-D on a new line:", err=True)
     answer = None if examples else _read_answer(file)

@@ -77,7 +77,12 @@ def scaffold_pack(company: str, report: InterviewReport | None = None) -> Scaffo
         question_ids: list[str] = []
         taken: set[str] = set()
         for question in round_.questions:
-            base = slug(question.topics[0].name) if len(question.topics) == 1 else slug(question.prompt)
+            if question.prompt.startswith(TODO):
+                base = "question"  # a blank scaffold: the author names it with the prompt
+            elif len(question.topics) == 1:
+                base = slug(question.topics[0].name)
+            else:
+                base = slug(question.prompt)
             question_id = f"{company}.{round_id}.{_unique(base, taken)}"
             question_ids.append(question_id)
             scaffold.files.append(ScaffoldFile(f"questions/{question_id}.yaml",
