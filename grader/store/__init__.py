@@ -1,5 +1,6 @@
 """Storage: the only code that touches SQL. Sessions, turns and grades in ``mockint.db``."""
 
+from grader.store.clocks import SessionClock
 from grader.store.code_runs import CodeRunRecord
 from grader.store.errors import SchemaTooNewError, StoreError, StoreOpenError, StoreWriteError
 from grader.store.records import STATUS_ACTIVE, STATUS_FINISHED, PointHistoryRow, SessionRecord, TurnRecord
@@ -12,6 +13,7 @@ __all__ = [
     "CodeRunRecord",
     "PointHistoryRow",
     "SchemaTooNewError",
+    "SessionClock",
     "SessionNotFoundError",
     "SessionRecord",
     "Store",

@@ -126,3 +126,21 @@ def m002_code_runs(db: Database) -> None:
         foreign_keys=[("session_id", "sessions", "id")],
         not_null={"code", "saved_at"},
     )
+
+
+@migrations()
+def m003_session_clocks(db: Database) -> None:
+    # The interview's two timers, so `mockint resume` continues them instead of starting at 0:00.
+    db["session_clocks"].create(
+        {
+            "session_id": str,
+            "round_id": str,
+            "round_elapsed": float,
+            "question_key": str,  # question id and attempt: the question timer it belongs to
+            "question_elapsed": float,
+            "saved_at": str,
+        },
+        pk="session_id",
+        foreign_keys=[("session_id", "sessions", "id")],
+        not_null={"round_id", "round_elapsed", "question_key", "question_elapsed", "saved_at"},
+    )

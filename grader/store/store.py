@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from grader.engine.result import GradeResult
 from grader.paths import user_dir
+from grader.store.clocks import ClockStore
 from grader.store.code_runs import CodeRunStore
 from grader.store.database import (
     DRAFT_BUSY_TIMEOUT_MS,
@@ -71,7 +72,7 @@ def _session_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
 
-class Store(CodeRunStore):
+class Store(CodeRunStore, ClockStore):
     """Sessions, turns and grades in one SQLite file; migrates when opened. Coding runs: ``CodeRunStore``."""
 
     def __init__(self, path: Path | str | None = None) -> None:

@@ -6,6 +6,7 @@ display what they are given.
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -32,7 +33,7 @@ from grader.engine.result import GradeResult
 from grader.engine.rubric import Question, Round
 from grader.interview.report import grade_summary
 from grader.safe_text import MAX_ANSWER_BYTES, strip_control
-from grader.store import SessionRecord, StoreWriteError, TurnRecord
+from grader.store import SessionClock, SessionRecord, StoreError, StoreWriteError, TurnRecord
 from grader.tui.dialogs import ConfirmDialog, ConfirmSkip
 from grader.tui.report_view import ReportView
 from grader.tui.safekeeping import DRAFT_DEBOUNCE_SECONDS, for_display, keep_words
@@ -159,6 +160,8 @@ class ConfirmQuit(ConfirmDialog):
         )
 
 
+CLOCK_SAVE_SECONDS = 5.0
+"""How often the timers are saved while the interview runs (a kill costs at most this much)."""
 ANSWER_PLACEHOLDER = "Type your answer. Enter = new line · Ctrl+S = submit"
 
 
@@ -195,6 +198,8 @@ class InterviewScreen(Screen[None]):
         self._draft_timer: Timer | None = None
         self._saved_draft = ""
         self._warned_too_long = False
+        self._saved_clock: SessionClock | None = None
+        """On resume: the timers as saved, applied to the first step shown if it is the same one."""
 
     @property
     def mockint(self) -> MockintApp:
@@ -226,6 +231,7 @@ class InterviewScreen(Screen[None]):
 
         app = self.mockint
         self.query_one("#answer", TextArea).cursor_blink = app.cursor_blink
+        self.set_interval(CLOCK_SAVE_SECONDS, self.save_clock)
         assert app.pack is not None and app.session_id is not None
         status = self.query_one(GraderStatus)
         status.reason = app.grader_reason
@@ -240,6 +246,7 @@ class InterviewScreen(Screen[None]):
         grades = app.store.latest_grades(app.session_id)
         app.grades.update(grades)
         self.interview = interview = Interview.resume(app.pack, session, turns, grades)
+        self._saved_clock = app.store.clock(app.session_id)
         self._replay(turns, grades)
         pending = interview.pending_answer
         # Answers stored before a crash (or while grading was down) are graded now, in the background;
@@ -310,11 +317,18 @@ class InterviewScreen(Screen[None]):
         self.query_one("#round-label", FitLabel).show(f"{round_number} · {step.round.title}", round_number)
         self._show_progress()
         timers = self.query_one(Timers)
+        # A resumed session continues the clocks it saved, for the same round and question attempt.
+        saved, self._saved_clock = self._saved_clock, None
         if step.round.id != self._round_id:
             self._round_id = step.round.id
-            timers.start_round(step.round.time_budget_minutes * 60)
+            same_round = saved is not None and saved.round_id == step.round.id
+            timers.start_round(step.round.time_budget_minutes * 60, elapsed=saved.round_elapsed if same_round else 0)
         if step.kind == "question" or timers.question_started is None:
-            timers.start_question(step.question.time_budget_seconds)
+            same_question = saved is not None and saved.question_key == _question_key(step)
+            timers.start_question(step.question.time_budget_seconds,
+                                  elapsed=saved.question_elapsed if same_question else 0)
+        if store:
+            self.save_clock()
         self._set_phase("answering")
         answer = self.query_one("#answer", TextArea)
         answer.read_only = False
@@ -489,6 +503,19 @@ class InterviewScreen(Screen[None]):
         self.query_one(Transcript).add_turn("candidate", "*(skipped)*", kind="skip")
         self.show_step(self.interview.skip())
 
+    def save_clock(self) -> None:
+        """Record both timers, so ``mockint resume`` continues them (every few seconds and on quit)."""
+        if self.step is None or self.finished or not self.is_mounted:
+            return
+        elapsed = self.query_one(Timers).elapsed()
+        if elapsed is None:
+            return
+        app = self.mockint
+        # The clock is a convenience: a busy or read-only database just means the next save.
+        with contextlib.suppress(StoreError):
+            app.store.save_clock(app.session_id or "", round_id=self.step.round.id, round_elapsed=elapsed[1],
+                                 question_key=_question_key(self.step), question_elapsed=elapsed[0])
+
     def save_draft(self, *, final: bool = False) -> None:
         """Keep whatever is in the answer box as the session's draft, so nothing typed is ever lost.
 
@@ -497,6 +524,8 @@ class InterviewScreen(Screen[None]):
         """
         if self.step is None or self.finished or not self.is_mounted:
             return
+        if final:
+            self.save_clock()
         answer = self.query_one("#answer", TextArea)
         text = answer.text
         if not text.strip() or answer.read_only or text == self._saved_draft:
@@ -615,6 +644,11 @@ def _perf() -> float:
     import time
 
     return time.perf_counter()
+
+
+def _question_key(step: Step) -> str:
+    """Which question timer a saved clock belongs to: probes share their question's, a retry starts anew."""
+    return f"{step.question.id}#{step.attempt}"
 
 
 def _prompt_caption(step: Step) -> str:

@@ -165,16 +165,24 @@ class Timers(Static):
     def on_mount(self) -> None:
         self.set_interval(0.5, self.tick)
 
-    def start_question(self, budget_seconds: float) -> None:
+    def start_question(self, budget_seconds: float, *, elapsed: float = 0.0) -> None:
+        """Time a question from now, or from ``elapsed`` seconds in (a resumed session)."""
         self.question_budget = budget_seconds
-        self.question_started = self._clock()
+        self.question_started = self._clock() - elapsed
         self.running = True
         self.tick()
 
-    def start_round(self, budget_seconds: float) -> None:
+    def start_round(self, budget_seconds: float, *, elapsed: float = 0.0) -> None:
         self.round_budget = budget_seconds
-        self.round_started = self._clock()
+        self.round_started = self._clock() - elapsed
         self.tick()
+
+    def elapsed(self) -> tuple[float, float] | None:
+        """Seconds on the question and on the round so far, or None before the first question."""
+        if self.question_started is None or self.round_started is None:
+            return None
+        now = self._clock()
+        return now - self.question_started, now - self.round_started
 
     def stop(self) -> None:
         self.running = False

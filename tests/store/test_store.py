@@ -180,3 +180,28 @@ def test_grades_can_be_recorded_from_a_worker_thread(store):
     thread.join()
     assert errors == []
     assert store.latest_grade(turn_id).covered[0].point_id == "gap"
+
+
+def test_session_clock_round_trip_and_upgrade_from_before_clocks(tmp_path):
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.sqlite"
+    old = Database(sqlite3.connect(str(path)))
+    migrations.apply(old, stop_before="m003_session_clocks")
+    old["sessions"].insert({"id": "20260101-000000-abcd", "company": "acme", "mode": "interview",
+                            "round_ids": "[]", "started_at": "2026-01-01T00:00:00", "status": "in-progress"})
+    old.conn.commit()
+    old.close()
+    with Store(path) as store:
+        assert store.applied_migrations()[-1] == "m003_session_clocks"
+        assert store.clock("20260101-000000-abcd") is None  # a session from before: timers start at 0:00
+        store.save_clock("20260101-000000-abcd", round_id="screen", round_elapsed=95.5,
+                         question_key="acme.screen.overfitting#1", question_elapsed=30.0)
+        store.save_clock("20260101-000000-abcd", round_id="screen", round_elapsed=100.0,
+                         question_key="acme.screen.overfitting#1", question_elapsed=34.5)
+    with Store(path) as reopened:
+        clock = reopened.clock("20260101-000000-abcd")
+    assert clock is not None
+    assert (clock.round_id, clock.round_elapsed, clock.question_elapsed) == ("screen", 100.0, 34.5)

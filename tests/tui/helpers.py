@@ -71,3 +71,11 @@ async def next_question(pilot: Pilot) -> None:
     """Practice mode: from the feedback to the next question (Enter)."""
     await pilot.press("enter")
     await settle(pilot)
+
+
+async def quit_confirmed(pilot: Pilot) -> None:
+    """Ctrl+Q, then confirm."""
+    await pilot.press("ctrl+q")
+    await pilot.pause()
+    await pilot.press("y")
+    await pilot.pause()

@@ -9,7 +9,17 @@ from grader.tui.report_view import ReportView
 from grader.tui.screens import BriefingScreen, ConfirmQuit, InterviewScreen, ReportScreen
 from grader.tui.widgets import FeedbackView, GraderStatus, Timers
 from tests.tui.factory import SIZE, FrozenClock, GatedEncoderFactory, broken_encoder, make_app
-from tests.tui.helpers import answer, begin, next_question, plain, settle, skip, transcript_texts, type_text
+from tests.tui.helpers import (
+    answer,
+    begin,
+    next_question,
+    plain,
+    quit_confirmed,
+    settle,
+    skip,
+    transcript_texts,
+    type_text,
+)
 
 FULL_OVERFITTING = (
     "The model memorizes noise in the training data. Training error is low but test error is high. "
@@ -356,3 +366,45 @@ async def test_practice_feedback_opens_at_the_grade(store: Store) -> None:
         assert feedback.outer_size.height > transcript.scrollable_content_region.height
         assert transcript.scroll_y == feedback.virtual_region.y
         assert transcript.scroll_y < transcript.max_scroll_y
+
+
+async def test_resume_continues_both_timers(store: Store) -> None:
+    clock = FrozenClock()
+    first = make_app(store, clock=clock)
+    async with first.run_test(size=SIZE) as pilot:
+        await begin(pilot)
+        clock.advance(40)
+        await answer(pilot, NOISE_ONLY)  # -> a probe: it shares the question's timer
+        clock.advance(25)
+        await quit_confirmed(pilot)
+    saved = store.clock(first.session_id or "")
+    assert saved is not None and saved.round_id == "screen"
+    assert (saved.question_elapsed, saved.round_elapsed) == (65, 65)
+
+    # Hours later, on a clock that reads something else entirely.
+    later = FrozenClock(now=90_000.0)
+    again = make_app(store, session_id=first.session_id, clock=later)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        timers = again.screen.query_one(Timers)
+        assert timers.elapsed() == (65, 65)
+        timers.tick()
+        assert "1:05 / 1:00" not in str(timers.render()) and "+0:05 over" in str(timers.render())
+        later.advance(10)
+        await answer(pilot, "Training error is low but test error is high.")  # the next probe, same question
+        assert timers.elapsed() == (75, 75)
+
+
+async def test_a_new_question_after_resume_starts_its_own_timer(store: Store) -> None:
+    clock = FrozenClock()
+    first = make_app(store, clock=clock)
+    async with first.run_test(size=SIZE) as pilot:
+        await begin(pilot)
+        clock.advance(30)
+        await answer(pilot, FULL_OVERFITTING)  # no probe: straight to the L2 question
+        clock.advance(5)
+        await quit_confirmed(pilot)
+    again = make_app(store, session_id=first.session_id, clock=FrozenClock(now=5.0))
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert again.screen.query_one(Timers).elapsed() == (5, 35)
