@@ -78,13 +78,17 @@ def test_start_without_a_terminal_refuses_and_creates_nothing(tmp_path):
 
 @pytest.mark.real_model
 def test_grade_piped_never_echoes_an_escape_byte_from_the_answer(tmp_path):
+    from tests.test_cli import STRONG_OVERFITTING
+
     answer = tmp_path / "answer.txt"
-    answer.write_text(ESCAPES)
+    # Escapes inside the sentences that earn points, so the evidence echoed back carries them.
+    answer.write_text(STRONG_OVERFITTING.replace("noise", "\x1b]0;pwned\x07noise\x1b[2J").replace(". ", ".\x9b2J ")
+                      + ESCAPES)
     result, _ = mockint("grade", "-q", "pinterest.screen.overfitting", "--file", str(answer), home=tmp_path / "h",
                         timeout=300)
     assert result.returncode == 0, result.stderr.decode()
     assert b"\x1b" not in result.stdout and b"\x07" not in result.stdout and "\x9b" not in result.stdout.decode()
-    assert "memorising noise" in result.stdout.decode()
+    assert "your words" in result.stdout.decode()
 
 
 def test_the_breakdown_strips_control_characters_from_every_echoed_text():

@@ -245,13 +245,15 @@ def _open_and_write(path: str, barrier, results) -> None:  # type: ignore[no-unt
     barrier.wait()
     try:
         with Store(Path(path)) as store:
-            store.create_session("acme", "interview", ["screen"])
+            session_id = store.create_session("acme", "interview", ["screen"])
+            for index in range(20):  # two interviews submitting at the same moment, many times over
+                _answer(store, session_id, f"answer {index}")
         results.put("ok")
     except Exception as exc:
         results.put(f"{type(exc).__name__}: {exc}")
 
 
-def test_first_runs_racing_to_create_the_database_all_succeed(tmp_path):
+def test_first_runs_racing_to_create_and_write_the_database_all_succeed(tmp_path):
     context = multiprocessing.get_context("fork")
     barrier = context.Barrier(6)
     results = context.Queue()
@@ -266,6 +268,7 @@ def test_first_runs_racing_to_create_the_database_all_succeed(tmp_path):
     with Store(path) as store:
         assert store.applied_migrations() == known_migrations()
         assert len(store.sessions()) == 6
+        assert all(len(store.answers(s.id)) == 20 for s in store.sessions())
 
 
 def _damage_a_page(path: Path) -> None:
