@@ -154,6 +154,19 @@ def test_a_truncated_database_is_refused_and_untouched(tmp_path):
     assert _bytes(path) == before
 
 
+def test_a_short_main_file_with_a_wal_beside_it_is_left_to_sqlite(tmp_path):
+    """A checkpoint cut short by a full disk leaves the header promising pages the WAL still holds."""
+    path, _ = _database_with_answer(tmp_path, "kept in the WAL")
+    data = path.read_bytes()
+    pages = int.from_bytes(data[28:32], "big")
+    promised_more = data[:28] + (pages + 5).to_bytes(4, "big") + data[32:]
+    path.write_bytes(promised_more)
+    with pytest.raises(StoreOpenError, match="truncated"):
+        database.check_location(path)
+    Path(f"{path}-wal").write_bytes(b"\0" * 32)  # a WAL is there: SQLite, not the file size, decides
+    database.check_location(path)
+
+
 def test_another_programs_sqlite_database_is_refused_and_untouched(tmp_path):
     path = tmp_path / "mockint.db"
     other = sqlite3.connect(path)
