@@ -406,6 +406,20 @@ def _weakest(questions: Sequence[QuestionReport]) -> list[PointSummary]:
     return [_summary(qid, point) for qid, point in points[:TOP_POINTS]]
 
 
+SHORT_PROMPT_CHARS = 60
+
+
+def _short_prompt(prompt: str) -> str:
+    """A question named in a few words: its first sentence, cut at a word if still long."""
+    text = _inline(prompt)
+    first = text.split("? ")[0].split(". ")[0]
+    if first != text:
+        first += "?" if text[len(first):].startswith("?") else "…"
+    if len(first) <= SHORT_PROMPT_CHARS:
+        return first
+    return first[:SHORT_PROMPT_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def _study_list(questions: Sequence[QuestionReport], loaded_pack: LoadedPack) -> list[StudyItem]:
     """One entry per resource (by URL, else title), ranked by the rubric weight missed where it helps.
 
@@ -418,7 +432,7 @@ def _study_list(questions: Sequence[QuestionReport], loaded_pack: LoadedPack) ->
         question = loaded_pack.questions.get(q.question_id)
         if question is None:
             continue
-        prompt = _inline(q.prompt)
+        prompt = _short_prompt(q.prompt)
         if q.status == SKIPPED:
             weight, reason = question.total_weight, f"skipped “{prompt}”"
         elif q.missed:

@@ -778,7 +778,7 @@ class ReviewScreen(Screen[None]):
         session = app.store.session(self.session_id)
         pack = app.load_pack(session.company)
         yield Header()
-        yield Label(_session_line(session, pack), id="review-title")
+        yield FitLabel(*_session_lines(session, pack), id="review-title")
         with TabbedContent(id="review-tabs", initial="transcript"):
             with TabPane("Transcript", id="transcript"):
                 yield Transcript(id="review-transcript", follow=False)
@@ -806,11 +806,16 @@ class ReviewScreen(Screen[None]):
             self.app.exit()
 
 
-def _session_line(session: SessionRecord, pack: LoadedPack | None) -> str:
+def _session_lines(session: SessionRecord, pack: LoadedPack | None) -> tuple[str, ...]:
+    """The review's title line, longest first: the widest that fits the terminal is shown."""
     company = pack.pack.display_name if pack else session.company
     status = "finished" if session.finished else "unfinished"
     started = session.started_at[:16].replace("T", " ")
-    return f"Session {session.id} · {company} · {session.mode} mode · {started} UTC · {status}"
+    return (
+        f"Session {session.id} · {company} · {session.mode} mode · {started} UTC · {status}",
+        f"Session {session.id} · {company} · {session.mode} · {status}",
+        f"{session.id} · {status}",
+    )
 
 
 class HistoryScreen(Screen[None]):
@@ -836,18 +841,19 @@ class HistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         store = self.mockint.store
         table = self.query_one(DataTable)
-        table.add_columns("Session", "Started (UTC)", "Company", "Mode", "Status", "Answered", "Grade", "Rounds")
+        # What tells sessions apart first, so an 80-column terminal shows the grade without scrolling.
+        table.add_columns("Session", "Status", "Answered", "Grade", "Mode", "Company", "Started (UTC)", "Rounds")
         for session in store.sessions():
             # The same figures as the report, history and export (grader.interview.report.SessionFigures).
             figures = session_report_figures(self.mockint, session)
             table.add_row(
                 session.id,
-                session.started_at[:16].replace("T", " "),
-                session.company,
-                session.mode,
                 "finished" if session.finished else "unfinished",
                 f"{figures.answered} of {figures.questions}" if figures else "–",
                 grade_summary(figures),
+                session.mode,
+                session.company,
+                session.started_at[:16].replace("T", " "),
                 ", ".join(session.round_ids) or "all",
                 key=session.id,
             )

@@ -57,7 +57,7 @@ async def test_history_lists_sessions_newest_first_and_enter_opens_review(store:
         assert isinstance(app.screen, HistoryScreen)
         table = app.screen.query_one(DataTable)
         assert [table.get_row_at(i)[0] for i in range(table.row_count)] == [newer, session_id]
-        assert table.get_row_at(1)[4:6] == ["finished", "1 of 2"]
+        assert table.get_row_at(1)[1:3] == ["finished", "1 of 2"]
         await pilot.press("down", "enter")
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen) and app.screen.session_id == session_id
