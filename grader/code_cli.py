@@ -11,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from grader.cli import CliError, _read_answer
+from grader.cli import CliError, _find_question, _read_answer
 from grader.coding.runner import RunReport, run_code
-from grader.engine.loader import RubricError, UnknownNameError, find_question, load_all
+from grader.engine.loader import load_available
 
 EXIT_FAILED = 1
 
@@ -35,14 +35,8 @@ def run(question_id: str, file: Path, examples_only: bool, as_json: bool) -> Non
     Exit 0 when every test passes, 1 when any fails (wrong answer, error, time or memory limit,
     crash), 2 on bad input (unknown question, unreadable file).
     """
-    try:
-        packs = load_all()
-    except RubricError as exc:
-        raise CliError(str(exc)) from None
-    try:
-        _, question = find_question(question_id, packs)
-    except UnknownNameError as exc:
-        raise CliError(f"QUESTION: {exc}") from None
+    _, question = _find_question(question_id, "QUESTION")  # a broken pack elsewhere is only a warning
+    packs, _ = load_available()
     if question.coding is None:
         coding_ids = [qid for loaded in packs for qid, q in loaded.questions.items() if q.coding is not None]
         raise CliError(f"QUESTION: {question_id} is not a coding question; coding questions: "

@@ -78,8 +78,11 @@ def test_a_question_of_the_broken_pack_names_the_error(my_packs):
         (lambda root: (root / "pack.yaml").write_text(PACK.replace("kind:", "knd:")), "rounds.0.knd"),
         (lambda root: (root / "questions" / "acme.screen.basics.yaml").unlink(),
          "rounds.0.questions.0: unknown question"),
+        (lambda root: (root / "pack.yaml").write_text(PACK + "description: " + "[" * 100_000 + "]" * 100_000),
+         "nested more than 16 levels"),
+        (lambda root: (root / "pack.yaml").write_text(PACK + "role: Engineer\n"), "'role' is written twice"),
     ],
-    ids=["yaml-error", "unknown-field", "question-in-no-file"],
+    ids=["yaml-error", "unknown-field", "question-in-no-file", "deep-nesting", "duplicate-key"],
 )
 def test_bad_pack_is_one_line_exit_2_in_questions_and_start(my_packs, breakage, expected):
     breakage(my_packs / "acme")

@@ -10,12 +10,13 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from grader.engine.calibration import CalibrationMissingError
 from grader.engine.encoder import CachedEncoder, Encoder, ModelUnavailableError, SentenceTransformerEncoder
 from grader.engine.grading import Grader, grader_for_pack
-from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, load_all, load_company
+from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, load_available, load_company
 from grader.engine.transcripts import TranscriptError, read_fitting_rows
 from grader.evaluation import render
 from grader.evaluation.baselines import default_baselines
@@ -72,9 +73,13 @@ def progress_bar(description: str, total: int, *, enabled: bool = True) -> Itera
 
 
 def _packs(company: str | None) -> list[LoadedPack]:
-    packs = [load_company(company)] if company else load_all()
+    if company:
+        return [load_company(company)]
+    packs, broken = load_available()
+    for error in broken:  # one broken pack does not stop evaluating the others
+        _stderr().print(f"mockint: warning: pack skipped: {escape(str(error))}", highlight=False)
     if not packs:
-        raise EvalError("no rubric packs found (looked in rubrics/ or $MOCKINT_RUBRICS)")
+        raise EvalError("no rubric packs found (looked in rubrics/, $MOCKINT_HOME/packs and $MOCKINT_PACKS)")
     return packs
 
 

@@ -195,3 +195,18 @@ def test_the_projects_transcripts_and_probes_name_only_ids_their_questions_have(
     assert transcripts.has_point_labels and transcripts.has_misconception_labels
     for probe in sorted((REPO / "transcripts" / "probes").glob("*.jsonl")):
         assert read_dataset(probe, packs).has_misconception_labels
+
+
+def test_dataset_eval_sees_a_pack_from_mockint_packs_and_skips_a_broken_one(project, tmp_path, monkeypatch):
+    # The acme pack moves out of the project rubrics into a MOCKINT_PACKS folder beside a broken pack.
+    outside = tmp_path / "outside"
+    (project / "rubrics").rename(outside)
+    (project / "rubrics").mkdir()
+    (outside / "broken" / "questions").mkdir(parents=True)
+    (outside / "broken" / "pack.yaml").write_text("company: broken\ncolour: red\n")
+    monkeypatch.setenv("MOCKINT_PACKS", str(outside))
+    path = write(tmp_path / "d.jsonl", [row(id="s")])
+    result = run(project, "--dataset", str(path), "--json", "--no-baselines", "--bootstrap", "0")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["n"] == 1
+    assert "warning: pack skipped" in result.stderr and "broken" in result.stderr
