@@ -26,13 +26,14 @@ COMPANY_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @click.command("new")
-@click.option("--company", "-c", required=True, help="Company id of the new pack: lowercase letters, digits, hyphens.")
+@click.option("--company", "-c", help="Company id of the new pack: lowercase letters, digits, hyphens. Default: from "
+              "the report's title (\"Pinterest — Machine Learning Engineer\" gives pinterest).")
 @click.option("--from", "report_path", type=click.Path(path_type=Path, dir_okay=False),
               help="An interview-experience report (plain text) to take rounds, questions and topics from.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of packs to write into; the pack goes in OUTPUT/COMPANY. Default: $MOCKINT_HOME/packs, "
                    "where mockint finds it at once.")
-def rubric_new(company: str, report_path: Path | None, output: Path | None) -> None:
+def rubric_new(company: str | None, report_path: Path | None, output: Path | None) -> None:
     """Scaffold a new pack with TODO markers, from an interview report or from nothing.
 
     With --from, the report's rounds become rounds, its questions become question files with the
@@ -46,14 +47,18 @@ def rubric_new(company: str, report_path: Path | None, output: Path | None) -> N
     from grader.engine.schema import write_schemas
     from grader.paths import user_packs_dir
 
-    if not COMPANY_ID.match(company):
-        raise CliError(f"--company: {company!r} is not a company id (lowercase letters, digits and hyphens)")
     report = None
     if report_path is not None:
         report = parse_report(_read_report(report_path))
         if not report.rounds:
             raise CliError(f"--from: found no round or question in {report_path}; "
                            "run without --from for an empty scaffold")
+    if company is None:
+        if report is None or not report.display_name:
+            raise CliError("--company: give the new pack's company id (the report does not name the company)")
+        company = "-".join(re.findall(r"[a-z0-9]+", report.display_name.lower()))
+    if not COMPANY_ID.match(company):
+        raise CliError(f"--company: {company!r} is not a company id (lowercase letters, digits and hyphens)")
     folder = output if output is not None else user_packs_dir()
     target = folder / company
     if target.exists():

@@ -68,6 +68,16 @@ def test_a_scaffold_fails_check_until_its_todos_are_filled(tmp_path):
     assert result.exit_code == 0, result.output + result.stderr
 
 
+def test_the_company_id_defaults_to_the_reports_company(tmp_path):
+    seed = str(REPORTS / "pinterest-mle-interview-report.txt")
+    result = run("rubric", "new", "--from", seed, "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert load_pack(tmp_path / "pinterest").company == "pinterest"
+    assert "also used by" in result.output  # the repository's pack: fine outside the search path, but said
+    blank = run("rubric", "new", "--from", str(REPORTS / "notes-acme-ml-onsite.txt"), "-o", str(tmp_path))
+    assert blank.exit_code == 2 and "--company: give the new pack's company id" in blank.output
+
+
 def test_without_output_the_pack_goes_where_mockint_finds_it(isolated_home):
     result = run("rubric", "new", "-c", "homeco")
     assert result.exit_code == 0, result.output
