@@ -317,6 +317,7 @@ class InterviewScreen(Screen[None]):
         self.query_one("#round-label", FitLabel).show(f"{round_number} · {step.round.title}", round_number)
         self._show_progress()
         timers = self.query_one(Timers)
+        timers.release()
         # A resumed session continues the clocks it saved, for the same round and question attempt.
         saved, self._saved_clock = self._saved_clock, None
         if step.round.id != self._round_id:
@@ -421,6 +422,7 @@ class InterviewScreen(Screen[None]):
         # No typing ahead: whatever comes next (a probe, the next question) is not known yet, and
         # text typed now would end up answering a prompt the candidate has not seen.
         box = self.query_one("#answer", TextArea)
+        self.query_one(Timers).hold()
         box.read_only = True
         box.add_class("-waiting")
         box.placeholder = waiting

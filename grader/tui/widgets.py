@@ -159,6 +159,7 @@ class Timers(Static):
         self.question_started: float | None = None
         self.round_started: float | None = None
         self.running = False
+        self._held_at: float | None = None
         self.layout_name = "full"
         """One of ``TIMER_LAYOUTS``; the screen sets it from its width."""
 
@@ -177,11 +178,31 @@ class Timers(Static):
         self.round_started = self._clock() - elapsed
         self.tick()
 
+    def hold(self) -> None:
+        """Stop both clocks while the answer is graded: waiting on the grader is not the candidate's time."""
+        if self._held_at is None:
+            self._held_at = self._clock()
+
+    def release(self) -> None:
+        """Go on from where ``hold`` stopped the clocks."""
+        if self._held_at is None:
+            return
+        held = self._clock() - self._held_at
+        self._held_at = None
+        if self.question_started is not None:
+            self.question_started += held
+        if self.round_started is not None:
+            self.round_started += held
+        self.tick()
+
+    def _now(self) -> float:
+        return self._held_at if self._held_at is not None else self._clock()
+
     def elapsed(self) -> tuple[float, float] | None:
         """Seconds on the question and on the round so far, or None before the first question."""
         if self.question_started is None or self.round_started is None:
             return None
-        now = self._clock()
+        now = self._now()
         return now - self.question_started, now - self.round_started
 
     def stop(self) -> None:
@@ -191,7 +212,7 @@ class Timers(Static):
         if self.question_started is None or self.round_started is None:
             self.update("")
             return
-        now = self._clock()
+        now = self._now()
         text = Text()
         over = False
         compact = self.layout_name != "full"

@@ -408,3 +408,26 @@ async def test_a_new_question_after_resume_starts_its_own_timer(store: Store) ->
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert again.screen.query_one(Timers).elapsed() == (5, 35)
+
+
+async def test_timers_stop_while_the_grader_keeps_the_candidate_waiting(store: Store) -> None:
+    gated = GatedEncoderFactory()
+    clock = FrozenClock()
+    app = make_app(store, encoder_factory=gated, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        clock.advance(20)
+        await type_text(pilot, NOISE_ONLY)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        timers = app.screen.query_one(Timers)
+        clock.advance(100)  # the model takes its time to load
+        assert timers.elapsed() == (20, 20)
+        gated.gate.set()
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen) and screen.step is not None and screen.step.kind == "probe"
+        clock.advance(5)
+        assert timers.elapsed() == (25, 25)
