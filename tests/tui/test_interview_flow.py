@@ -228,7 +228,9 @@ async def test_quit_asks_first_and_keeps_the_draft(store: Store) -> None:
         await pilot.pause()
         assert isinstance(app.screen, InterviewScreen)
         assert app.screen.query_one("#answer", TextArea).text == "half an answer\nsecond line"
-        assert [t.kind for t in store.turns(app.session_id or "")][-1] == "question"
+        # Not submitted (the debounced draft save may already have kept it as a note on a slow machine).
+        assert [t.kind for t in store.turns(app.session_id or "")][-1] in ("question", "note")
+        assert "answer" not in [t.kind for t in store.turns(app.session_id or "")]
         await pilot.press("ctrl+q")
         await pilot.pause()
         await pilot.press("y")
