@@ -180,6 +180,7 @@ def history(as_json: bool, limit: int | None) -> None:
               help="Write to this file instead of standard output.")
 def export(session_id: str, fmt: str, output: Path | None) -> None:
     """Export a session (id or unique prefix): transcript, grades with evidence, and the report."""
+    from grader.interview.coding_summary import coding_summaries, render_coding_markdown
     from grader.interview.report import render_markdown
     from grader.safe_text import safe_markdown
 
@@ -187,9 +188,11 @@ def export(session_id: str, fmt: str, output: Path | None) -> None:
         session = _session(store, session_id)
         pack = _Packs().require(session.company)
         report = _report(store, pack, session)
+        runs = store.code_runs(session.id)
+        coding = coding_summaries(report, runs)
         if fmt == "md":
             # Published as written: no terminal escapes, no raw HTML, no script links from an answer.
-            text = safe_markdown(render_markdown(report))
+            text = safe_markdown(render_markdown(report) + ("\n" + render_coding_markdown(coding) if coding else ""))
         else:
             grades = store.latest_grades(session.id)
             payload = {
@@ -199,6 +202,9 @@ def export(session_id: str, fmt: str, output: Path | None) -> None:
                     for turn in store.turns(session.id)
                 ],
                 "report": {key: value for key, value in report.to_dict().items() if key != "session"},
+                # The coding round: per question, then every run and submission with its code and verdicts.
+                "coding": {"questions": [summary.to_dict() for summary in coding],
+                           "runs": [run.to_dict() for run in runs]},
             }
             # ensure_ascii=False keeps accents readable; control characters are still \u-escaped.
             text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

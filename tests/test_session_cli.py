@@ -126,7 +126,8 @@ def test_export_json_is_one_object(cli):
     session_id = _session({OVERFITTING.id: {"gap", "noise"}, L1L2.id: None})
     result = invoke(cli, "export", session_id, "--format", "json")
     data = json.loads(result.output)
-    assert set(data) == {"session", "turns", "report"}
+    assert set(data) == {"session", "turns", "report", "coding"}
+    assert data["coding"] == {"questions": [], "runs": []}  # no coding round in this session
     assert data["session"]["id"] == session_id
     answers = [t for t in data["turns"] if t["kind"] == "answer"]
     assert answers[0]["grade"]["grade"] == 3 and answers[0]["grade"]["label"] == "good"

@@ -34,6 +34,11 @@ STATUS_WORDS = {
 SHOWN_VALUE_CHARS = 200
 
 
+def format_ms(milliseconds: float) -> str:
+    """A run time as people read it: one decimal below 10 ms (a fast solution is not "0 ms")."""
+    return f"{milliseconds:.1f} ms" if milliseconds < 10 else f"{milliseconds:.0f} ms"
+
+
 def limits_for(spec: CodingSpec) -> SandboxLimits:
     return SandboxLimits(cpu_seconds_per_test=spec.time_limit_seconds, memory_bytes=spec.memory_limit_mb * MEBIBYTE)
 
@@ -105,7 +110,7 @@ class RunReport:
         if self.error is not None:
             return f"0/{self.total} {what} ran: {self.error}"
         if self.all_passed:
-            return f"{self.passed}/{self.total} {what} passed in {self.runtime_ms:.0f} ms"
+            return f"{self.passed}/{self.total} {what} passed in {format_ms(self.runtime_ms)}"
         first = self.first_failure
         assert first is not None
         visibility = "" if first.public else " (hidden)"

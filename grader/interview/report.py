@@ -269,8 +269,9 @@ def _group_turns(
     groups: dict[tuple[str, str], list[ReportTurn]] = {}
     key: tuple[str, str] | None = None
     for turn in turns:
-        if turn.kind == "note":
+        if turn.kind == "note" and turn.role != "interviewer":
             continue  # drafts kept so nothing typed is lost; the transcript shows what was submitted
+        # (An interviewer's note is the coding round's talk-through request, with the tests' result.)
         if turn.question_id is not None:
             key = (turn.round_id or "", turn.question_id)
         item = ReportTurn(seq=turn.seq, role=turn.role, kind=turn.kind, text=turn.text, point_id=turn.point_id,

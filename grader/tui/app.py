@@ -284,22 +284,26 @@ class MockintApp(App[None]):
 
     def _stop_on_signal(self, signum: int) -> None:
         """SIGTERM (kill) or SIGHUP (terminal closed): keep the draft, then exit so the terminal is restored."""
+        from grader.tui.coding_screen import CodingScreen
         from grader.tui.screens import InterviewScreen
 
         self.stopped_by = signal.Signals(signum).name
         for screen in self.screen_stack:
-            if isinstance(screen, InterviewScreen):
+            if isinstance(screen, InterviewScreen | CodingScreen):
                 screen.save_draft(final=True)
         self.exit()
 
     def action_request_quit(self) -> None:
         """Ctrl+Q: confirm first when an interview is running, because a stray key should not end it."""
+        from grader.tui.coding_screen import CodingScreen
         from grader.tui.screens import ConfirmQuit, InterviewScreen
 
         screen = self.screen
         if isinstance(screen, ConfirmQuit):
             return
-        if not isinstance(screen, InterviewScreen) or screen.finished:
+        # The code editor sits on top of the interview: quitting it is quitting the interview.
+        interviewing = isinstance(screen, CodingScreen) or (isinstance(screen, InterviewScreen) and not screen.finished)
+        if not interviewing:
             self.exit()
             return
 

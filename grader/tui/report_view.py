@@ -133,11 +133,15 @@ def verdict_line(report: Report) -> str:
 class ReportView(VerticalScroll, can_focus=True):
     """A verdict banner coloured by the hire signal, then the report as Markdown."""
 
-    def __init__(self, report: Report, **kwargs: object) -> None:
+    def __init__(self, report: Report, coding_markdown: str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.report = report
+        self.coding_markdown = coding_markdown
+        """The coding round's section (tests passed, talk-through grade, code), when there was one."""
 
     def compose(self) -> ComposeResult:
         signal = self.report.hire_signal.replace(" ", "-")
         yield Static(verdict_line(self.report), classes=f"verdict -{signal}")
         yield Markdown(report_markdown(self.report), classes="report-body")
+        if self.coding_markdown:
+            yield Markdown(self.coding_markdown, classes="report-body", id="report-coding")

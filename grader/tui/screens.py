@@ -95,6 +95,9 @@ def briefing_markdown(pack: LoadedPack, session: SessionRecord) -> str:
         "switches the theme.",
         f"- The hire bar for this loop is a mean grade of **{p.hire_bar:g} / 4**.",
     ]
+    if any(round_.kind == "coding" for round_ in _rounds_for(pack, session)):
+        lines.insert(-1, "- Coding: write the function in the editor; **F5** runs the examples, **Ctrl+S** submits "
+                         "against every test, **Ctrl+T** then moves on to talking it through.")
     return "\n".join(lines)
 
 
@@ -337,6 +340,10 @@ class InterviewScreen(Screen[None]):
         answer.placeholder = ANSWER_PLACEHOLDER
         answer.display = True
         answer.focus()
+        if step.kind == "question" and step.question.coding is not None:
+            from grader.tui.coding_screen import start_coding
+
+            start_coding(self, step)
 
     def on_resize(self) -> None:
         self._show_progress()
@@ -612,8 +619,8 @@ def render_transcript(
     seen_rounds: list[str] = []
     asked: dict[str, int] = {}
     for turn in turns:
-        if turn.kind in ("briefing", "note"):
-            continue
+        if turn.kind == "briefing" or (turn.kind == "note" and turn.role != "interviewer"):
+            continue  # an interviewer's note is the coding round's talk-through request: shown
         if turn.is_prompt and turn.round_id and turn.round_id not in seen_rounds and turn.round_id in rounds:
             seen_rounds.append(turn.round_id)
             round_ = rounds[turn.round_id]
@@ -622,7 +629,7 @@ def render_transcript(
         if turn.kind == "skip":
             transcript.add_turn("candidate", "*(skipped)*", kind="skip")
             continue
-        caption = "follow-up" if turn.kind == "probe" else ""
+        caption = {"probe": "follow-up", "note": "talk-through"}.get(turn.kind, "")
         if turn.kind == "question" and turn.question_id:
             asked[turn.question_id] = asked.get(turn.question_id, 0) + 1
             caption = f"attempt {asked[turn.question_id]}" if asked[turn.question_id] > 1 else ""
@@ -731,6 +738,13 @@ def session_report_figures(app: MockintApp, session: SessionRecord) -> SessionFi
         return None
 
 
+def _report_and_coding(app: MockintApp, session_id: str) -> tuple[Report, str]:
+    from grader.tui.coding_screen import coding_markdown
+
+    report = build_session_report(app, session_id)
+    return report, coding_markdown(app, session_id, report)
+
+
 class ReportScreen(Screen[None]):
     """The end of the interview: the report, verdict first."""
 
@@ -746,7 +760,7 @@ class ReportScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield ReportView(build_session_report(self.mockint, self.session_id), id="report")
+        yield ReportView(*_report_and_coding(self.mockint, self.session_id), id="report")
         yield Static(
             f"Saved as session {self.session_id}. Review it with `mockint review {self.session_id}`; "
             f"export with `mockint export {self.session_id} --format md`.",
@@ -785,7 +799,7 @@ class ReviewScreen(Screen[None]):
             with TabPane("Transcript", id="transcript"):
                 yield Transcript(id="review-transcript", follow=False)
             with TabPane("Report", id="report"):
-                yield ReportView(build_session_report(app, self.session_id))
+                yield ReportView(*_report_and_coding(app, self.session_id))
         yield Footer()
 
     def on_mount(self) -> None:

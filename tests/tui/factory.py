@@ -120,15 +120,16 @@ def make_app(
     clock: Callable[[], float] | None = None,
     cursor_blink: bool = False,
     packs: Path | None = None,
+    company: str = "acme",
 ) -> MockintApp:
-    """The app for a new session (or the given one), with the acme pack and injected fakes.
+    """The app for a new session (or the given one), with the acme pack (or ``company``'s) and fakes.
 
     ``encoder_factory=None`` means the real packaged model; pass ``packs=real_packs_dir()`` with it.
     """
     packs = packs or packs_dir()
-    pack = acme_pack(packs)
+    pack = load_company(company, packs)
     if session_id is None and purpose == "interview":
-        session_id = store.create_session("acme", mode, round_ids or [r.id for r in pack.pack.rounds])
+        session_id = store.create_session(company, mode, round_ids or [r.id for r in pack.pack.rounds])
     return MockintApp(
         store=store,
         loaded_pack=pack,
