@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -47,16 +46,15 @@ def test_hidden_tests_never_show_their_inputs(tmp_path):
 
 
 def test_endless_loop_is_stopped_at_its_limit(tmp_path):
-    started = time.monotonic()
     code, report = code_run(tmp_path, solutions.ENDLESS_LOOP)
-    assert code == 1 and time.monotonic() - started < 30
+    # The sandbox's own time (the watchdog's bound: 3 x 2 s CPU + 2 s), not the test process's.
+    assert code == 1 and report["wall_seconds"] < 30
     assert "CPU time" in report["error"] and report["passed"] == 0
 
 
 def test_memory_bomb_fails_with_the_memory_limit(tmp_path):
-    started = time.monotonic()
     code, report = code_run(tmp_path, solutions.MEMORY_BOMB)
-    assert code == 1 and time.monotonic() - started < 30
+    assert code == 1 and report["wall_seconds"] < 30
     assert report["outcomes"][0]["status"] == "memory"
     assert "memory" in report["outcomes"][0]["message"]
 
