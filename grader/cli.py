@@ -419,15 +419,18 @@ def rubric_schema(output: Path) -> None:
 @click.option("--model", type=click.Path(path_type=Path, exists=True), help="Another local model folder.")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False),
               help="Write here instead of the package's calibration.json.")
-def calibrate(model: Path | None, output: Path | None) -> None:
+@click.option("--no-judge", is_flag=True,
+              help="Fit without the judge (similarity evidence only), for comparison.")
+def calibrate(model: Path | None, output: Path | None, no_judge: bool) -> None:
     """Fit the model's one calibration across every pack's transcripts (calibration split and the
     style-shift tuning part only).
 
     Every pack, including one with no transcripts of its own, grades with it. The dev split stays
-    untouched for `mockint eval`.
+    untouched for `mockint eval`. The shipped judge's evidence is part of the fit unless --no-judge.
     """
     from grader.engine.calibration import MODEL_CALIBRATION_PATH
     from grader.engine.fitting import fit_calibration
+    from grader.engine.judge import shared_judge
     from grader.engine.transcripts import TranscriptError, read_fitting_rows
 
     packs = _load_packs()
@@ -441,6 +444,7 @@ def calibrate(model: Path | None, output: Path | None) -> None:
         calibration = fit_calibration(
             _encoder(model), questions, rows,
             fitted_on=f"transcripts of {', '.join(with_rows) or 'no pack'}: calibration split, style-shift tuning part",
+            judge=None if no_judge else shared_judge(),
         )
     except ModelUnavailableError as exc:
         raise CliError(f"grading unavailable: {exc}") from None

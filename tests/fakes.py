@@ -40,3 +40,33 @@ class HashingEncoder:
             norm = float(np.linalg.norm(vector))
             rows.append(vector / norm if norm else vector)
         return np.stack(rows) if rows else np.zeros((0, DIMENSION), dtype=np.float32)
+
+
+class WordJudge:
+    """A stand-in for the judge: entailment is the share of the reference's words the sentence uses,
+    and a sentence that uses a word's listed opposite where the reference has the word contradicts.
+    ``calls`` counts pairs read, so tests can check what the grader asks it."""
+
+    judge_id = "fake-word-judge"
+
+    def __init__(self, opposites: dict[str, str] | None = None, *, negation_is_opposite: bool = False) -> None:
+        """``negation_is_opposite``: read every sentence with "not" as a contradiction, as the real
+        judge nearly does."""
+        self.opposites = opposites or {"memorizes": "ignores", "low": "high"}
+        self.negation_is_opposite = negation_is_opposite
+        self.calls = 0
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        self.calls += len(pairs)
+        rows = []
+        for text, reference in pairs:
+            said = set(_WORD.findall(text.lower()))
+            meant = set(_WORD.findall(reference.lower()))
+            swapped = any(word in meant and opposite in said and opposite not in meant
+                          for word, opposite in self.opposites.items())
+            if swapped or (self.negation_is_opposite and {"not", "never"} & said):
+                rows.append([0.05, 0.9, 0.05])
+                continue
+            entail = len(said & meant) / len(meant) if meant else 0.0
+            rows.append([entail, 0.0, 1.0 - entail])
+        return np.array(rows, dtype=np.float32).reshape(-1, 3)

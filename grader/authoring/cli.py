@@ -172,8 +172,13 @@ def _show_reading(console: Console, grader, question: Question, answer: str) -> 
     console.print("\n[bold]Points[/]")
     for point_result, point in zip(result.points, question.points, strict=True):
         mark = "[green]✓ covered[/]" if point_result.covered else "[red]✗ missed[/]"
+        judged = (
+            f", judge: states it {point_result.entailment:.0%}, opposite {point_result.contradiction:.0%}"
+            if grader.judge is not None and point_result.evidence
+            else ""
+        )
         console.print(f"{mark}  {escape(point.id)} (weight {point.weight:g}, {point_result.probability:.0%} likely, "
-                      f"similarity {point_result.similarity:.2f}, margin {point_result.margin:+.2f})")
+                      f"similarity {point_result.similarity:.2f}, margin {point_result.margin:+.2f}{judged})")
         if point_result.evidence:
             _, ref_index, sim = _closest(grader, [point_result.evidence], point.references)
             console.print(f"    sentence:  “{escape(point_result.evidence)}”")

@@ -34,9 +34,15 @@ class Calibration:
     coverage_intercept: float
     grade_cutpoints: tuple[float, float, float, float]
     """Lowest score (0-100) that earns grade 1, 2, 3 and 4."""
-    coverage_weights: tuple[float, float, float, float] | None = None
-    """Logistic weights (intercept, similarity, margin over other points, key-term overlap) for a
-    point's coverage; None uses the one-feature slope and intercept alone."""
+    coverage_weights: tuple[float, ...] | None = None
+    """Logistic weights (intercept, similarity, margin over other points, key-term overlap and, with a
+    judge, the judge's entailment and contradiction) for a point's coverage; None uses the
+    one-feature slope and intercept alone."""
+    judge_id: str | None = None
+    """The judge these numbers were fitted with (None: similarity evidence only)."""
+    contradiction_weight: float = 0.0
+    """Taken off the expected grade per unit of ``contradicted_share`` (the judge read a sentence as
+    stating the opposite of a point the answer missed)."""
     misconception_threshold: float = 0.62
     """Similarity to a misconception phrasing at which the claim counts as stated."""
     misconception_naming_threshold: float = 0.0
@@ -47,7 +53,7 @@ class Calibration:
     """How much closer to the misconception than to the point's references a sentence must be."""
     score_weights: tuple[float, float, float, float, float] = (0.0, 3.0, 0.0, 0.0, 0.6)
     """Expected grade = w0 + w1 * coverage (0-1) + w2 * share of points covered (0-1)
-    + w3 * log(1 + relevant words) - w4 * misconceptions."""
+    + w3 * log(1 + relevant words) - w4 * misconceptions (- contradiction_weight * contradicted share)."""
     negation_penalty: float = 0.25
     """Similarity subtracted when a sentence and a reference differ in negation."""
     echo_threshold: float = 0.8
@@ -64,13 +70,26 @@ class Calibration:
         payload = json.dumps({k: v for k, v in asdict(self).items() if k != "metrics"}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:10]
 
-    def coverage_probabilities(self, similarity: np.ndarray, margin: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    def coverage_probabilities(
+        self,
+        similarity: np.ndarray,
+        margin: np.ndarray,
+        overlap: np.ndarray,
+        entailment: np.ndarray | None = None,
+        contradiction: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Vectorised coverage probability of sentences for a point."""
         if self.coverage_weights is None:
             z = self.coverage_slope * similarity + self.coverage_intercept
         else:
-            w0, w_sim, w_margin, w_overlap = self.coverage_weights
+            w0, w_sim, w_margin, w_overlap, *judged = self.coverage_weights
             z = w0 + w_sim * similarity + w_margin * margin + w_overlap * overlap
+            if judged:
+                w_entail, w_contra = judged
+                zeros = np.zeros_like(similarity)
+                entail = zeros if entailment is None else entailment
+                contra = zeros if contradiction is None else contradiction
+                z = z + w_entail * entail + w_contra * contra
         return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
     @property
@@ -78,7 +97,14 @@ class Calibration:
         """The similarity at which a point is as likely covered as not."""
         return -self.coverage_intercept / self.coverage_slope
 
-    def score_for(self, coverage: float, points_covered: float, relevant_words: int, misconceptions: int) -> int:
+    def score_for(
+        self,
+        coverage: float,
+        points_covered: float,
+        relevant_words: int,
+        misconceptions: int,
+        contradicted_share: float = 0.0,
+    ) -> int:
         """The 0-100 score: the expected 0-4 grade on a finer scale (25 points a grade).
 
         ``coverage`` weighs every point by its probability; ``points_covered`` is the plain share of
@@ -86,7 +112,12 @@ class Calibration:
         """
         w0, w1, w2, w3, w4 = self.score_weights
         expected = (
-            w0 + w1 * coverage + w2 * points_covered + w3 * math.log1p(relevant_words) - w4 * misconceptions
+            w0
+            + w1 * coverage
+            + w2 * points_covered
+            + w3 * math.log1p(relevant_words)
+            - w4 * misconceptions
+            - self.contradiction_weight * contradicted_share
         )
         return round(max(0.0, min(100.0, 25.0 * expected)))
 
@@ -110,6 +141,8 @@ class Calibration:
             raise ValueError(f"score_weights has {len(payload['score_weights'])} values, expected {expected}")
         if payload.get("coverage_weights") is not None:
             payload["coverage_weights"] = tuple(payload["coverage_weights"])
+            if len(payload["coverage_weights"]) not in (4, 6):
+                raise ValueError(f"coverage_weights has {len(payload['coverage_weights'])} values, expected 4 or 6")
         return cls(**payload)
 
 

@@ -4,10 +4,11 @@ Four small fits, each with few parameters so they transfer to answers the projec
 after a word-order model (word-class bigrams) is counted from the pack's own authored English:
 1. misconception threshold: the similarity that best separates stated misconceptions (F1);
 2. point coverage: a logistic regression from the best sentence's similarity to the point, its
-   margin over the question's other points and its key-term overlap, to whether the human grader
-   marked the point covered;
+   margin over the question's other points, its key-term overlap and, with a judge, the judge's
+   entailment and contradiction, to whether the human grader marked the point covered;
 3. score weights: a ridge regression of the human grade on coverage, the share of points covered,
-   relevant words and misconceptions (the score is that expected grade times 25);
+   relevant words, misconceptions and the share of points contradicted (the score is that expected
+   grade times 25);
 4. grade cut points: for each grade, the score at which a logistic regression says an answer is as
    likely as not to earn that grade or more, fitted on the answers whose points the grader read as
    the human grader did.
@@ -27,6 +28,7 @@ from sklearn.metrics import cohen_kappa_score
 from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
+from grader.engine.judge import Judge
 from grader.engine.result import share_covered
 from grader.engine.rubric import Question
 from grader.engine.text import fit_word_order
@@ -67,21 +69,24 @@ def fit_calibration(
     answers: Sequence[LabelledAnswer],
     *,
     fitted_on: str = "",
+    judge: Judge | None = None,
 ) -> Calibration:
-    """Fit every calibrated number of the grader on ``answers`` (which must be the calibration split)."""
+    """Fit every calibrated number of the grader on ``answers`` (which must be the calibration split),
+    with the judge's evidence when a judge is given."""
     rows = [a for a in answers if a.question_id in questions]
     if len(rows) < 20:
         raise ValueError(f"need at least 20 graded answers to calibrate, got {len(rows)}")
     memo = MemoEncoder(encoder)
     calibration = Calibration(
         model_id=encoder.model_id,
+        judge_id=judge.judge_id if judge is not None else None,
         word_order=fit_word_order(_authored_texts(questions.values())),
         **PROVISIONAL,  # type: ignore[arg-type]
     )
     items = [(questions[a.question_id], a.answer) for a in rows]
 
     def grade_all(cal: Calibration) -> list:
-        return Grader(memo, cal).grade_many(items)
+        return Grader(memo, cal, judge=judge).grade_many(items)
 
     # 1. Misconception threshold, chosen before coverage because a stated misconception blocks its point.
     labelled = [set(a.misconceptions or ()) for a in rows]
@@ -115,7 +120,13 @@ def fit_calibration(
         calibration, coverage_slope=float(one.coef_[0][0]), coverage_intercept=float(one.intercept_[0])
     )
     for _ in range(2):
-        features = np.array([[p.similarity, p.margin, p.term_overlap] for r in results for p in r.points])
+        features = np.array(
+            [
+                [p.similarity, p.margin, p.term_overlap, *((p.entailment, p.contradiction) if judge else ())]
+                for r in results
+                for p in r.points
+            ]
+        )
         model = LogisticRegression(C=10.0).fit(features, labels)
         calibration = replace(
             calibration, coverage_weights=(float(model.intercept_[0]), *(float(c) for c in model.coef_[0]))
@@ -127,15 +138,23 @@ def fit_calibration(
     human = np.array([a.grade for a in rows])
     design = np.array(
         [
-            [r.coverage, share_covered(r.points), math.log1p(r.relevant_words), len(r.misconceptions)]
+            [
+                r.coverage,
+                share_covered(r.points),
+                math.log1p(r.relevant_words),
+                len(r.misconceptions),
+                r.contradicted_share,
+            ]
             for r in results
         ]
     )
     ridge = Ridge(alpha=1.0).fit(design, human)
-    w1, w2, w3, w4 = (float(c) for c in ridge.coef_)
+    w1, w2, w3, w4, w5 = (float(c) for c in ridge.coef_)
+    # Signs are fixed by meaning: covering more never lowers a grade, a wrong claim never raises it.
     calibration = replace(
         calibration,
         score_weights=(float(ridge.intercept_), max(w1, 0.0), max(w2, 0.0), max(w3, 0.0), max(-w4, 0.0)),
+        contradiction_weight=max(-w5, 0.0),
     )
     results = grade_all(calibration)
     scores = np.array([r.score for r in results], dtype=float)

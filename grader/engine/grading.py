@@ -3,9 +3,11 @@
 For each rubric point the grader finds the candidate sentence closest in meaning to any of the
 point's reference phrasings. A sentence earns nothing when it does not read as a sentence (a
 keyword list, shuffled words), only restates the question, contradicts the reference by negation,
-or states one of the point's misconceptions. The best remaining similarity becomes a coverage
-probability through the pack's calibration; the score is the weighted share of points covered
-less a penalty per misconception, and calibrated cut points turn the score into a 0-4 grade.
+states one of the point's misconceptions, or is read by the judge (a cross-encoder, see ``judge``)
+as stating something other than the point. The similarity, the margin over the question's other
+points, key-term overlap and the judge's entailment and contradiction become a coverage probability
+through the calibration; the score is the expected grade from coverage, relevant detail,
+misconceptions and contradicted points, and calibrated cut points turn it into a 0-4 grade.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.engine.calibration import Calibration, calibration_for_pack
+from grader.engine.calibration import Calibration, CalibrationMissingError, calibration_for_pack
 from grader.engine.encoder import CachedEncoder, Encoder, SentenceTransformerEncoder
+from grader.engine.judge import Judge, shared_judge
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult, MisconceptionResult, PointResult, share_covered
 from grader.engine.rubric import CONTRADICTION_PREFIX, Misconception, Question
@@ -69,6 +72,13 @@ NAMED_APART_PENALTY = 0.25
 as much as a negation mismatch costs, enough to drop a point match to unrelated."""
 EVIDENCE_FLOOR = 0.3
 """Below this similarity the closest sentence is unrelated and not worth quoting."""
+JUDGE_FLOOR = MIN_COVER_SIMILARITY
+"""The judge reads a sentence beside a point only when they are at least this similar: below it the
+point cannot be covered by the sentence anyway, and skipping those pairs keeps grading fast."""
+JUDGE_CONTRADICTS = 0.5
+"""The judge's contradiction probability at which a sentence is read as stating a point's opposite:
+the sentence then earns nothing for that point. It is never named to the candidate as a wrong claim
+on the judge's word alone (see ``_reason``)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class _RubricVectors:
     """The question and, for a multi-sentence question, each of its sentences (one row each)."""
     references: np.ndarray
     reference_point: np.ndarray
+    reference_texts: list[str]
     misconceptions: np.ndarray
     misconception_point: np.ndarray
     misconception_negated: np.ndarray
@@ -120,13 +131,22 @@ class Grader:
         *,
         cache_dir: Path | None = None,
         known_words: frozenset[str] | None = None,
+        judge: Judge | None = None,
     ) -> None:
         """``known_words`` are the English words spelling repair leaves alone (default: the packaged
-        model's vocabulary); an empty set turns the repair off."""
+        model's vocabulary); an empty set turns the repair off. ``judge`` must be the judge the
+        calibration was fitted with, and is required when it was fitted with one."""
         if calibration.model_id != encoder.model_id:
             raise ValueError(f"calibration is for {calibration.model_id!r}, encoder is {encoder.model_id!r}")
+        if calibration.judge_id is not None:
+            if judge is None:
+                raise ValueError(f"calibration was fitted with the judge {calibration.judge_id!r}; pass it")
+            if judge.judge_id != calibration.judge_id:
+                raise ValueError(f"calibration is for the judge {calibration.judge_id!r}, got {judge.judge_id!r}")
         self.encoder = encoder
         self.calibration = calibration
+        # A judge the calibration was not fitted with would change grades by unfitted amounts.
+        self.judge = judge if calibration.judge_id is not None else None
         self._rubric_encoder: Encoder = CachedEncoder(encoder, cache_dir) if cache_dir else encoder
         self._rubrics: dict[tuple[str, str], _RubricVectors] = {}
         self._known_words = known_words  # read on first grade: loading the vocabulary takes 0.1 s
@@ -137,7 +157,10 @@ class Grader:
         return self.encoder.model_id
 
     def warm(self, questions: Sequence[Question]) -> None:
-        """Load the model and encode every rubric text now (in one batch) rather than on first grade."""
+        """Load the models and encode every rubric text now (in one batch) rather than on first grade."""
+        load_judge = getattr(self.judge, "load", None)
+        if load_judge is not None:
+            load_judge()
         missing = [q for q in questions if (q.id, q.version) not in self._rubrics]
         if isinstance(self._rubric_encoder, CachedEncoder):
             # One batch fills the cache; each question below then reads its vectors from it. Without a
@@ -230,6 +253,7 @@ class Grader:
             prompt=vectors[:n_prompts],
             references=vectors[n_prompts : n_prompts + n_refs],
             reference_point=np.array([i for i, _ in references], dtype=int),
+            reference_texts=[ref for _, ref in references],
             misconceptions=vectors_mis,
             misconception_point=np.array([n for n, _ in phrasings], dtype=int),
             misconception_negated=np.array([is_negated(p) for _, p in phrasings], dtype=bool),
@@ -327,6 +351,43 @@ class Grader:
                 apart[i] = [named_apart(said, names) for names in target_names]
         return apart
 
+    def _judge_evidence(
+        self, sents: _Sentences, rubric: _RubricVectors, n_points: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Sentence x point: the judge's entailment and contradiction probabilities.
+
+        Each readable sentence is read beside the point's reference closest to it in meaning, only
+        where that reference is at least JUDGE_FLOOR similar (zeros elsewhere, and everywhere
+        without a judge). The judge reads almost any "not" as a contradiction, including correct
+        negative statements ("you never shuffle before a time split"), so for a negated sentence it
+        only says whether the sentence is about the point (entailment plus contradiction); which
+        way a negated sentence points is left to the negation rules.
+        """
+        shape = (len(sents.texts), n_points)
+        entailment = np.zeros(shape, dtype=np.float32)
+        contradiction = np.zeros(shape, dtype=np.float32)
+        if self.judge is None or not sents.texts:
+            return entailment, contradiction
+        cosine = sents.vectors @ rubric.references.T
+        rows = np.arange(len(sents.texts))
+        pairs: list[tuple[str, str]] = []
+        cells: list[tuple[int, int]] = []
+        for p in range(n_points):
+            columns = np.flatnonzero(rubric.reference_point == p)
+            closest = columns[np.argmax(cosine[:, columns], axis=1)]
+            for i in np.flatnonzero(sents.readable & (cosine[rows, closest] >= JUDGE_FLOOR)):
+                pairs.append((sents.texts[i], rubric.reference_texts[closest[i]]))
+                cells.append((int(i), p))
+        if not pairs:
+            return entailment, contradiction
+        verdicts = self.judge.judge(pairs)
+        for (i, p), (entail, contra, _) in zip(cells, verdicts, strict=True):
+            if sents.negated[i]:
+                entailment[i, p], contradiction[i, p] = entail + contra, 0.0
+            else:
+                entailment[i, p], contradiction[i, p] = entail, contra
+        return entailment, contradiction
+
     @staticmethod
     def _margins(point_sim: np.ndarray) -> np.ndarray:
         """For each sentence and point: similarity to this point minus the best other point's.
@@ -395,6 +456,8 @@ class Grader:
         denied = {s: clauses_denied(s) for s in set(sentences)}
         inherits = np.array([u in denied[s] for u, s in zip(sents.texts, sentences, strict=True)])
         negation_blocks = contradiction | negation_unclear | (contradiction[parent] & (inherits & ~own_claim)[:, None])
+        entailment, judged_contradiction = self._judge_evidence(sents, rubric, n_points)
+        judged_against = (judged_contradiction >= JUDGE_CONTRADICTS) & (judged_contradiction > entailment)
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.
         blocked = np.zeros((len(sentences), n_points), dtype=bool)
@@ -449,8 +512,10 @@ class Grader:
         unit_chances = np.zeros((len(sentences), n_points), dtype=np.float32)
         for p, point in enumerate(question.points):
             # A negated sentence earns a point only when its negation is part of how the point is said.
-            usable = sents.eligible & ~blocked[:, p] & ~negation_blocks[:, p]
-            chances = cal.coverage_probabilities(point_sim[:, p], margin[:, p], overlap[:, p])
+            usable = sents.eligible & ~blocked[:, p] & ~negation_blocks[:, p] & ~judged_against[:, p]
+            chances = cal.coverage_probabilities(
+                point_sim[:, p], margin[:, p], overlap[:, p], entailment[:, p], judged_contradiction[:, p]
+            )
             chances = np.where(point_sim[:, p] >= MIN_COVER_SIMILARITY, chances, 0.0)
             unit_chances[:, p] = np.where(usable, chances, 0.0)
             best = int(np.argmax(np.where(usable, chances, -np.inf)))
@@ -460,7 +525,8 @@ class Grader:
             weighted += point.weight * probability
             evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
             reason = self._reason(
-                covered, similarity, p, sents, quoted, blocked | negation_blocks, point_raw, found, suspected
+                covered, similarity, p, sents, quoted, blocked | negation_blocks, point_raw, found, suspected,
+                judged_against,
             )
             points.append(
                 PointResult(
@@ -473,6 +539,8 @@ class Grader:
                     similarity=round(similarity, 4),
                     margin=round(float(margin[best, p]), 4) if usable.any() else 0.0,
                     term_overlap=round(float(overlap[best, p]), 4) if usable.any() else 0.0,
+                    entailment=round(float(entailment[best, p]), 4) if usable.any() else 0.0,
+                    contradiction=round(float(judged_contradiction[best, p]), 4) if usable.any() else 0.0,
                     evidence=evidence,
                     reason=reason,
                     feedback=point.feedback,
@@ -500,9 +568,19 @@ class Grader:
                     )
                 )
         coverage = weighted / question.total_weight
-        relevant_words = self._relevant_words(sents, sentences, unit_chances, contradiction | blocked)
+        contradicted_weight = sum(
+            point.weight
+            for p, point in enumerate(question.points)
+            if not points[p].covered and (judged_against[:, p] & sents.eligible).any()
+        )
+        contradicted_share = contradicted_weight / question.total_weight
+        relevant_words = self._relevant_words(
+            sents, sentences, unit_chances, contradiction | blocked | judged_against
+        )
         n_misconceptions = len({(m.point_id, m.misconception_id) for m in found})
-        score = cal.score_for(coverage, share_covered(points), relevant_words, n_misconceptions)
+        score = cal.score_for(
+            coverage, share_covered(points), relevant_words, n_misconceptions, contradicted_share
+        )
         grade = cal.grade_for(score)
         if not any(point.covered for point in points) and grade > MAX_GRADE_WITHOUT_A_POINT:
             # Grade 2 means the core idea is there; with no rubric point covered it cannot be.
@@ -524,6 +602,7 @@ class Grader:
             points=points,
             coverage=round(coverage, 4),
             relevant_words=relevant_words,
+            contradicted_share=round(contradicted_share, 4),
             misconceptions=found,
             notices=notices,
             model_id=self.model_id,
@@ -542,12 +621,20 @@ class Grader:
         point_raw: np.ndarray,
         found: list[MisconceptionResult],
         suspected: list[MisconceptionResult],
+        judged_against: np.ndarray,
     ) -> str:
         """Why the point was or was not earned, in words the candidate can act on."""
         if covered:
             return f"covered (similarity {similarity:.2f})"
         threshold = self.calibration.coverage_threshold
         closest = int(np.argmax(point_raw[:, p]))
+        if judged_against[closest, p] and not blocked[closest, p]:
+            # The judge is right about most such sentences but not all, so the candidate hears what
+            # was read and how to make it unambiguous, not that they said something wrong.
+            return (
+                f"your sentence {_short_quote(quoted[closest])} reads as saying something other than this "
+                "point, possibly its opposite, so it was not credited: state the point plainly"
+            )
         if point_raw[closest, p] >= threshold:
             if blocked[closest, p]:
                 def same_sentence(m: MisconceptionResult) -> bool:
@@ -690,4 +777,10 @@ def grader_for_pack(
 
     encoder = encoder or SentenceTransformerEncoder()
     calibration = calibration_for_pack(loaded.root, encoder.model_id)
-    return Grader(encoder, calibration, cache_dir=cache_dir or default_cache_dir())
+    judge = shared_judge() if calibration.judge_id is not None else None
+    if judge is not None and judge.judge_id != calibration.judge_id:
+        raise CalibrationMissingError(
+            f"the calibration for {encoder.model_id!r} was fitted with the judge {calibration.judge_id!r}, "
+            f"but the installed judge is {judge.judge_id!r}; refit it with: mockint calibrate"
+        )
+    return Grader(encoder, calibration, cache_dir=cache_dir or default_cache_dir(), judge=judge)

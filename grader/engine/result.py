@@ -40,6 +40,10 @@ class PointResult:
     """How much closer that sentence is to this point than to any other point of the question."""
     term_overlap: float = 0.0
     """Share of the closest reference's key terms that the sentence uses."""
+    entailment: float = 0.0
+    """The judge's probability that the sentence states the point (0 when no judge read it)."""
+    contradiction: float = 0.0
+    """The judge's probability that the sentence states the point's opposite."""
 
 
 def share_covered(points: list[PointResult]) -> float:
@@ -76,6 +80,8 @@ class GradeResult:
     """0-1: the weighted share of the rubric's points the answer covers (soft, by probability)."""
     relevant_words: int = 0
     """Words in sentences that read as sentences, address the question and contradict no point."""
+    contradicted_share: float = 0.0
+    """0-1: the weighted share of missed points that a sentence of the answer reads as contradicting."""
     misconceptions: list[MisconceptionResult] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     """Plain-language notes about the answer as a whole (empty, truncated, keyword list...)."""

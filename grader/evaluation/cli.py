@@ -138,9 +138,24 @@ def run_loqo_eval(
         raise EvalError(f"no transcripts for the rubric questions of: {', '.join(p.company for p in packs)}")
     fit_rows = [row for pack in packs for row in read_fitting_rows(pack.company, transcripts)]
     held_out = len({row.question_id for row in dataset.rows})
+    encoder = make_encoder(model)
+    judge = _judge_of_shipped_calibration(encoder.model_id)
     with progress_bar("fitting without each question", held_out) as advance:
-        return leave_one_question_out(make_encoder(model), dataset, fit_rows, n_resamples=n_resamples,
-                                      progress=advance)
+        return leave_one_question_out(encoder, dataset, fit_rows, n_resamples=n_resamples,
+                                      progress=advance, judge=judge)
+
+
+def _judge_of_shipped_calibration(model_id: str):  # type: ignore[no-untyped-def]
+    """The judge the shipped calibration uses (None when it uses none), so leave-one-question-out
+    measures the grader as it ships."""
+    from grader.engine.calibration import MODEL_CALIBRATION_PATH, CalibrationMissingError, calibration_for
+    from grader.engine.judge import shared_judge
+
+    try:
+        shipped = calibration_for(MODEL_CALIBRATION_PATH, model_id)
+    except CalibrationMissingError:
+        return None
+    return shared_judge() if shipped.judge_id is not None else None
 
 
 @click.command("eval")

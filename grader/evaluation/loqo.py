@@ -16,6 +16,7 @@ from typing import Any
 from grader.engine.encoder import Encoder
 from grader.engine.fitting import MemoEncoder, fit_calibration
 from grader.engine.grading import Grader
+from grader.engine.judge import Judge
 from grader.engine.result import GradeResult
 from grader.engine.transcripts import LabelledAnswer
 from grader.evaluation.datasets import Dataset
@@ -31,8 +32,12 @@ def leave_one_question_out(
     *,
     n_resamples: int = 1000,
     progress: Progress | None = None,
+    judge: Judge | None = None,
 ) -> dict[str, Any]:
     """Grade every row of ``dataset`` with a calibration fitted on ``fit_rows`` minus its question's.
+
+    With a judge, each calibration is fitted with its evidence, as ``mockint calibrate`` does; the
+    shipped judge never saw the held-out pack, so only the calibration needs refitting.
 
     ``fit_rows`` are what ``mockint calibrate`` fits on (the calibration split); the report is the
     harness's, with one extra table: each held-out question's own figures.
@@ -45,8 +50,8 @@ def leave_one_question_out(
     held_out = sorted({row.question_id for row in dataset.rows})
     for question_id in held_out:
         kept = [row for row in fit_rows if row.question_id != question_id]
-        calibration = fit_calibration(memo, questions, kept, fitted_on=f"all but {question_id}")
-        grader = Grader(memo, calibration)
+        calibration = fit_calibration(memo, questions, kept, fitted_on=f"all but {question_id}", judge=judge)
+        grader = Grader(memo, calibration, judge=judge)
         indices = [i for i, row in enumerate(dataset.rows) if row.question_id == question_id]
         graded = grader.grade_many([(dataset.questions[question_id], dataset.rows[i].answer) for i in indices])
         for i, result in zip(indices, graded, strict=True):

@@ -1,0 +1,212 @@
+"""The judge: reads a candidate's sentence beside one reference of a rubric point and says whether
+the sentence states the point (entails), states its opposite (contradicts) or says something else.
+
+A bi-encoder puts "L1 drives weights to exactly zero" and the same sentence with "L2" at cosine
+0.96: similarity cannot tell a claim from its mirror image. The judge is a cross-encoder (both texts
+in one pass, so every word of one attends to every word of the other) with a three-way head, built
+on the packaged all-MiniLM-L6-v2 and fine-tuned by ``scripts/train_judge.py`` on SemEval-2013 train
+and on contrast pairs written for the Meta and Airbnb packs (never on Pinterest, the pack every
+figure is reported on). Only the fine-tuned transformer layers and head are shipped (float16, about
+21 MB); the word embeddings are frozen during training and come from the packaged model, so the
+weights add nothing that is not already on disk.
+
+The judge is a separate object passed into the grader like the encoder, so tests use a fast fake
+and the grader's calibration records which judge it was fitted with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from grader.engine.encoder import ModelUnavailableError, packaged_model_path
+
+JUDGE_WEIGHTS_PATH = Path(__file__).parent / "judge_weights" / "weights.safetensors"
+LABELS = ("entail", "contradict", "neutral")
+MAX_TOKENS = 96
+"""A sentence and a reference are rarely longer than 60 tokens together; longer pairs are cut."""
+BATCH_SIZE = 32
+
+
+class JudgeUnavailableError(ModelUnavailableError):
+    """The judge's weights or the model it is built on cannot be loaded; the message says why."""
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Reads (candidate sentence, reference) pairs; one row of probabilities per pair, in LABELS order."""
+
+    @property
+    def judge_id(self) -> str:
+        """Identifies the weights, so a calibration is never used with a judge it was not fitted with."""
+        ...
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray: ...
+
+
+def weights_fingerprint(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:10]
+
+
+def stored_judge_id(path: Path = JUDGE_WEIGHTS_PATH) -> str | None:
+    """The id of the judge shipped at ``path`` (None when there is none), without loading it."""
+    return f"minilm-judge@{weights_fingerprint(path)}" if path.is_file() else None
+
+
+def build_model(base_path: Path) -> Any:
+    """The judge network: the sentence model's BERT with a three-way head on its mean-pooled tokens."""
+    import torch
+    from transformers import AutoModel
+
+    class JudgeNetwork(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(base_path))
+            self.head = torch.nn.Linear(self.bert.config.hidden_size, len(LABELS))
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+            return self.head(pooled)
+
+    return JudgeNetwork()
+
+
+def trained_state(model: Any) -> dict[str, Any]:
+    """What is shipped: every trained tensor in float16, without the frozen embeddings."""
+    return {
+        name: tensor.detach().to("cpu").half().contiguous()
+        for name, tensor in model.state_dict().items()
+        if not name.startswith("bert.embeddings.")
+    }
+
+
+def save_judge_weights(model: Any, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(trained_state(model), str(path))
+
+
+class MiniLMJudge:
+    """The shipped judge on the CPU. Loading is deferred to first use (or ``load``), as for the encoder.
+
+    Verdicts are remembered per pair: the same answer is graded many times during fitting and
+    regrading, and a rubric's references recur in every answer.
+    """
+
+    def __init__(self, weights_path: Path = JUDGE_WEIGHTS_PATH, base_path: Path | None = None) -> None:
+        self._weights_path = weights_path
+        self._base_path = base_path
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._memo: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._id: str | None = None
+
+    @property
+    def judge_id(self) -> str:
+        if self._id is None:
+            found = stored_judge_id(self._weights_path)
+            if found is None:
+                raise JudgeUnavailableError(
+                    f"the judge's weights are missing ({self._weights_path}); reinstall mockint, "
+                    "or rebuild them with: python scripts/train_judge.py"
+                )
+            self._id = found
+        return self._id
+
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            _ = self.judge_id  # a missing weights file is reported before torch is imported
+            try:
+                import torch
+                from safetensors.torch import load_file
+                from transformers import AutoTokenizer
+            except ImportError as exc:
+                raise JudgeUnavailableError(f"the judge needs torch and transformers ({exc.name} is missing)") from None
+            base = self._base_path or packaged_model_path()
+            try:
+                model = build_model(base)
+                state = {name: tensor.float() for name, tensor in load_file(str(self._weights_path)).items()}
+                missing, unexpected = model.load_state_dict(state, strict=False)
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise JudgeUnavailableError(f"cannot load the judge from {self._weights_path}: {exc}") from None
+            not_embeddings = [name for name in missing if not name.startswith("bert.embeddings.")]
+            if not_embeddings or unexpected:
+                raise JudgeUnavailableError(
+                    f"{self._weights_path}: weights do not fit the judge "
+                    f"(missing {not_embeddings[:2]}, unexpected {list(unexpected)[:2]})"
+                )
+            model.eval()
+            torch.set_grad_enabled(False)
+            self._tokenizer = AutoTokenizer.from_pretrained(str(base))
+            self._model = model
+
+    def forget(self) -> None:
+        """Drop the remembered verdicts (benchmarks time the model, not the memo)."""
+        self._memo.clear()
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        if not pairs:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        missing = [pair for pair in dict.fromkeys(pairs) if pair not in self._memo]
+        if missing:
+            self.load()
+            for pair, row in zip(missing, self._run(missing), strict=True):
+                self._memo[pair] = row
+        return np.stack([self._memo[pair] for pair in pairs])
+
+    def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        import torch
+
+        # Pairs of similar length share a batch, so little is spent on padding.
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
+        # float32: a verdict must not depend on which other pairs shared its batch (padding length).
+        with torch.inference_mode():
+            for start in range(0, len(order), BATCH_SIZE):
+                chunk = order[start : start + BATCH_SIZE]
+                batch = self._tokenizer(
+                    [pairs[i][0] for i in chunk],
+                    [pairs[i][1] for i in chunk],
+                    padding=True,
+                    truncation=True,
+                    max_length=MAX_TOKENS,
+                    return_tensors="pt",
+                )
+                logits = self._model(
+                    batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+                ).float()
+                out[chunk] = torch.softmax(logits, dim=-1).numpy()
+        return out
+
+
+_SHARED: dict[Path, MiniLMJudge] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_judge(weights_path: Path = JUDGE_WEIGHTS_PATH) -> MiniLMJudge:
+    """One judge per weights file for the whole process: graders for several packs share its memory."""
+    with _SHARED_LOCK:
+        if weights_path not in _SHARED:
+            _SHARED[weights_path] = MiniLMJudge(weights_path)
+        return _SHARED[weights_path]

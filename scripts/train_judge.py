@@ -1,0 +1,217 @@
+"""Train the judge (grader/engine/judge.py) and write its weights: one command, about 10 minutes here.
+
+    python scripts/train_judge.py [--out grader/engine/judge_weights/weights.safetensors]
+
+Data, all of it outside the Pinterest pack (every grader figure is reported on Pinterest, so the
+judge never sees a Pinterest question, reference or transcript):
+- SemEval-2013 train (SciEntsBank and Beetle; CC BY-SA 3.0): the student answer against its
+  question's reference, labelled correct -> entail, contradictory -> contradict, incorrect -> neutral.
+  Test splits are never read.
+- data/judge/contrast-*.jsonl: for every point of the Meta and Airbnb packs, paraphrases in many
+  voices (entail), opposite claims in varied wording and sibling swaps (contradict), other points,
+  related claims, keyword lists and filler (neutral), written by other authors than the rubrics'.
+  Each is paired with two of its point's references.
+- The Meta and Airbnb rubrics themselves: references of one point against each other (entail),
+  misconception phrasings against their point's references (contradict), references of other
+  points of the same question (neutral).
+Two questions of the contrast data are held out and their accuracy logged, as a sanity check.
+
+Seeded (--seed), embeddings frozen, bfloat16 autocast, batches of similar length.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from grader.engine.encoder import packaged_model_path  # noqa: E402
+from grader.engine.judge import (  # noqa: E402
+    JUDGE_WEIGHTS_PATH,
+    LABELS,
+    MAX_TOKENS,
+    build_model,
+    save_judge_weights,
+)
+from grader.engine.loader import load_company  # noqa: E402
+
+SEMEVAL_DIR = ROOT.parent / "shared" / "datasets" / "semeval2013-task7"
+CONTRAST_DIR = ROOT / "data" / "judge"
+TRAINING_PACKS = ("meta", "airbnb")
+SEMEVAL_LABEL = {"correct": "entail", "contradictory": "contradict", "incorrect": "neutral"}
+HELD_OUT_QUESTIONS = ("meta.fundamentals.optimizers", "airbnb.design.cold-start")
+
+Pair = tuple[str, str, str]  # candidate text, reference, label
+
+
+def semeval_pairs(limit: int, rng: random.Random) -> list[Pair]:
+    pairs: list[Pair] = []
+    for corpus in ("scientsbank", "beetle"):
+        path = SEMEVAL_DIR / corpus / "train.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            references = [r for r in row["reference_answers"] if r.strip()]
+            if not references or not row["student_answer"].strip():
+                continue
+            pairs.append((row["student_answer"], references[0], SEMEVAL_LABEL[row["label_3way"]]))
+    rng.shuffle(pairs)
+    return pairs[:limit]
+
+
+def rubric_pairs(rng: random.Random) -> tuple[list[Pair], dict[tuple[str, str], list[str]]]:
+    """Pairs from the training packs' own rubrics, and every point's references by (question, point)."""
+    pairs: list[Pair] = []
+    references: dict[tuple[str, str], list[str]] = {}
+    for company in TRAINING_PACKS:
+        for question in load_company(company).questions.values():
+            if question.id in HELD_OUT_QUESTIONS:
+                for point in question.points:
+                    references[(question.id, point.id)] = list(point.references)
+                continue
+            for point in question.points:
+                refs = list(point.references)
+                references[(question.id, point.id)] = refs
+                others = [r for other in question.points if other.id != point.id for r in other.references]
+                for i, ref in enumerate(refs):
+                    for partner in rng.sample([r for j, r in enumerate(refs) if j != i], k=min(2, len(refs) - 1)):
+                        pairs.append((ref, partner, "entail"))
+                    if others:
+                        pairs.append((rng.choice(others), ref, "neutral"))
+                for misconception in point.misconceptions:
+                    for phrasing in misconception.phrasings:
+                        for ref in rng.sample(refs, k=min(2, len(refs))):
+                            pairs.append((phrasing, ref, "contradict"))
+    return pairs, references
+
+
+def contrast_pairs(
+    references: dict[tuple[str, str], list[str]], rng: random.Random
+) -> tuple[list[Pair], list[Pair]]:
+    train: list[Pair] = []
+    held_out: list[Pair] = []
+    for path in sorted(CONTRAST_DIR.glob("contrast-*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            refs = references.get((row["question"], row["point"]))
+            if refs is None or row["label"] not in LABELS:
+                print(f"{path.name}:{number}: skipped (unknown point or label)", file=sys.stderr)
+                continue
+            target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
+            for ref in rng.sample(refs, k=min(2, len(refs))):
+                target.append((row["text"], ref, row["label"]))
+    return train, held_out
+
+
+def batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[Pair]]:
+    """Batches of similar length in random order: little padding, no fixed order."""
+    shuffled = pairs[:]
+    rng.shuffle(shuffled)
+    chunks = [shuffled[i : i + size * 50] for i in range(0, len(shuffled), size * 50)]
+    out: list[list[Pair]] = []
+    for chunk in chunks:
+        chunk.sort(key=lambda p: len(p[0]) + len(p[1]))
+        out.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
+    rng.shuffle(out)
+    return out
+
+
+def accuracy(model, tokenizer, pairs: list[Pair]) -> tuple[float, dict[str, float]]:  # type: ignore[no-untyped-def]
+    import torch
+
+    model.eval()
+    right: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    with torch.inference_mode():
+        for start in range(0, len(pairs), 64):
+            chunk = pairs[start : start + 64]
+            enc = tokenizer([p[0] for p in chunk], [p[1] for p in chunk], padding=True, truncation=True,
+                            max_length=MAX_TOKENS, return_tensors="pt")
+            predicted = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).argmax(-1).tolist()
+            for (_, _, label), guess in zip(chunk, predicted, strict=True):
+                total[label] += 1
+                right[label] += LABELS[guess] == label
+    model.train()
+    overall = sum(right.values()) / max(1, sum(total.values()))
+    return overall, {label: round(right[label] / total[label], 3) for label in total}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=JUDGE_WEIGHTS_PATH)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--semeval", type=int, default=9000, help="SemEval train pairs to use")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=4e-5)
+    args = parser.parse_args()
+
+    import torch
+    from transformers import AutoTokenizer
+
+    rng = random.Random(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    from_rubrics, references = rubric_pairs(rng)
+    from_contrast, held_out = contrast_pairs(references, rng)
+    from_semeval = semeval_pairs(args.semeval, rng)
+    pairs = from_rubrics + from_contrast + from_semeval
+    print(
+        f"pairs: rubrics {len(from_rubrics)}, contrast {len(from_contrast)}, semeval {len(from_semeval)}; "
+        f"labels {dict(Counter(p[2] for p in pairs))}; held out {len(held_out)}",
+        flush=True,
+    )
+
+    base = packaged_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    model = build_model(base)
+    for parameter in model.bert.embeddings.parameters():
+        parameter.requires_grad = False
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
+    steps = args.epochs * ((len(pairs) + args.batch_size - 1) // args.batch_size)
+    warmup = steps // 10
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / max(1, warmup)) * max(0.0, (steps - s) / max(1, steps - warmup))
+    )
+    label_index = {label: i for i, label in enumerate(LABELS)}
+    model.train()
+    step, started = 0, time.time()
+    for epoch in range(args.epochs):
+        for batch in batches(pairs, args.batch_size, rng):
+            enc = tokenizer([p[0] for p in batch], [p[1] for p in batch], padding=True, truncation=True,
+                            max_length=MAX_TOKENS, return_tensors="pt")
+            target = torch.tensor([label_index[p[2]] for p in batch])
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                logits = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+            loss = torch.nn.functional.cross_entropy(logits.float(), target)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            step += 1
+            if step % 100 == 0:
+                rate = step * args.batch_size / (time.time() - started)
+                print(f"epoch {epoch + 1} step {step}/{steps} loss {loss.item():.3f} ({rate:.0f} pairs/s)", flush=True)
+        if held_out:
+            overall, per_label = accuracy(model, tokenizer, held_out)
+            print(f"epoch {epoch + 1}: held-out questions accuracy {overall:.3f} {per_label}", flush=True)
+    save_judge_weights(model, args.out)
+    size = args.out.stat().st_size / 1e6
+    print(f"wrote {args.out} ({size:.1f} MB) in {(time.time() - started) / 60:.1f} min", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""The judge's part in grading, with a fake judge; the shipped judge itself with the real model."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader.engine.calibration import Calibration
+from grader.engine.fitting import fit_calibration
+from grader.engine.grading import Grader
+from grader.engine.judge import JudgeUnavailableError, MiniLMJudge
+from grader.engine.transcripts import LabelledAnswer
+from tests.engine.test_grading import QUESTION
+from tests.fakes import WordJudge
+
+
+def _calibration(encoder, judge) -> Calibration:
+    return Calibration(
+        model_id=encoder.model_id,
+        judge_id=judge.judge_id,
+        coverage_slope=20.0,
+        coverage_intercept=-10.0,
+        # Similarity, margin and overlap as the one-feature fit would weigh them, plus entailment.
+        coverage_weights=(-10.0, 20.0, 0.0, 0.0, 0.0, 0.0),
+        grade_cutpoints=(12.5, 37.5, 62.5, 87.5),
+        score_weights=(0.0, 4.0, 0.0, 0.0, 1.0),
+        misconception_threshold=0.6,
+        contradiction_weight=1.0,
+    )
+
+
+@pytest.fixture
+def judge():
+    return WordJudge()
+
+
+@pytest.fixture
+def judged(fake_encoder, judge):
+    return Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
+
+
+def test_a_sentence_the_judge_reads_as_the_opposite_earns_nothing_and_is_not_named(judged):
+    result = judged.grade(QUESTION, "The model ignores noise in the training data.")
+    noise = {p.point_id: p for p in result.points}["noise"]
+    assert not noise.covered
+    # Not named: the judge alone never tells a candidate they said something wrong.
+    assert result.misconceptions == []
+    assert "“The model ignores noise in the training data.”" in noise.reason
+    assert "possibly its opposite" in noise.reason
+    assert result.contradicted_share == pytest.approx(3 / 5)
+
+
+def test_the_same_sentence_without_the_swap_earns_the_point(judged):
+    result = judged.grade(QUESTION, "The model memorizes noise in the training data.")
+    noise = {p.point_id: p for p in result.points}["noise"]
+    assert noise.covered
+    assert noise.entailment == pytest.approx(1.0)
+    assert result.contradicted_share == 0.0
+
+
+def test_contradicted_points_lower_the_score(fake_encoder, judge):
+    answer = "The model ignores noise in the training data. Training error is high but validation error is high."
+    with_weight = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge).grade(QUESTION, answer)
+    without = Grader(
+        fake_encoder, replace(_calibration(fake_encoder, judge), contradiction_weight=0.0), judge=judge
+    ).grade(QUESTION, answer)
+    assert with_weight.contradicted_share > 0
+    assert with_weight.score < without.score
+
+
+def test_entailment_weighs_in_the_coverage_probability(fake_encoder, judge):
+    calibration = replace(_calibration(fake_encoder, judge), coverage_weights=(-10.0, 20.0, 0.0, 0.0, 4.0, 0.0))
+    plain = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
+    trusting = Grader(fake_encoder, calibration, judge=judge)
+    answer = "It memorizes noise."
+    assert (
+        {p.point_id: p for p in trusting.grade(QUESTION, answer).points}["noise"].probability
+        > {p.point_id: p for p in plain.grade(QUESTION, answer).points}["noise"].probability
+    )
+
+
+def test_the_judge_never_decides_which_way_a_negated_sentence_points(fake_encoder):
+    # The real judge reads nearly any "not" as a contradiction; for a negated sentence its
+    # contradiction counts as being about the point, and the negation rules decide the direction.
+    question = QUESTION.model_copy(
+        update={
+            "points": [
+                QUESTION.points[0].model_copy(
+                    update={"references": ["the model does not generalize", "it does not generalize to new data"]}
+                ),
+                QUESTION.points[1],
+            ]
+        }
+    )
+    reads_not_as_opposite = WordJudge(negation_is_opposite=True)
+    calibration = _calibration(fake_encoder, reads_not_as_opposite)
+    result = Grader(fake_encoder, calibration, judge=reads_not_as_opposite).grade(
+        question, "The model does not generalize."
+    )
+    assert reads_not_as_opposite.calls > 0
+    assert result.points[0].covered
+    assert result.points[0].contradiction == 0.0
+    assert result.contradicted_share == 0.0
+
+
+def test_unrelated_sentences_are_not_sent_to_the_judge(fake_encoder, judge):
+    grader = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
+    grader.grade(QUESTION, "Bananas grow in warm countries.")
+    assert judge.calls == 0
+
+
+def test_a_calibration_fitted_with_a_judge_needs_that_judge(fake_encoder, judge):
+    calibration = _calibration(fake_encoder, judge)
+    with pytest.raises(ValueError, match="fitted with the judge"):
+        Grader(fake_encoder, calibration)
+    other = WordJudge()
+    other.judge_id = "another-judge"
+    with pytest.raises(ValueError, match="another-judge"):
+        Grader(fake_encoder, calibration, judge=other)
+
+
+def test_a_calibration_without_a_judge_ignores_one(fake_encoder, judge):
+    calibration = replace(_calibration(fake_encoder, judge), judge_id=None, coverage_weights=None)
+    grader = Grader(fake_encoder, calibration, judge=judge)
+    grader.grade(QUESTION, "The model memorizes noise in the training data.")
+    assert judge.calls == 0
+
+
+def test_fitting_with_a_judge_records_it_and_weighs_its_evidence(fake_encoder, judge):
+    answers = []
+    texts = [
+        ("The model memorizes noise in the training data. Training error is low but validation error high.", 4,
+         ("noise", "gap")),
+        ("The model memorizes noise in the training data.", 3, ("noise",)),
+        ("Training error is low but validation error is high.", 2, ("gap",)),
+        ("The model ignores noise in the training data.", 0, ()),
+        ("Bananas are yellow.", 0, ()),
+    ]
+    for n in range(30):
+        answer, grade, covers = texts[n % len(texts)]
+        answers.append(LabelledAnswer(id=f"a{n}", question_id=QUESTION.id, answer=answer, grade=grade,
+                                      covers=covers, misconceptions=(), split="calibration"))
+    calibration = fit_calibration(fake_encoder, {QUESTION.id: QUESTION}, answers, judge=judge)
+    assert calibration.judge_id == judge.judge_id
+    assert calibration.coverage_weights is not None and len(calibration.coverage_weights) == 6
+    assert Calibration.from_dict(calibration.to_dict()) == calibration
+
+
+def test_a_missing_weights_file_is_named(tmp_path: Path):
+    missing = tmp_path / "weights.safetensors"
+    with pytest.raises(JudgeUnavailableError, match=str(missing)):
+        _ = MiniLMJudge(missing).judge_id
