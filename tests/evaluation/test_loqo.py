@@ -32,7 +32,7 @@ def test_each_question_is_graded_by_a_fit_that_never_saw_its_answers(project, mo
     )
     seen: list[tuple[str, set[str]]] = []
 
-    def spy_fit(encoder, questions, rows, *, fitted_on=""):
+    def spy_fit(encoder, questions, rows, *, fitted_on="", judge=None):
         seen.append((fitted_on, {row.question_id for row in rows}))
         return replace(FITTED, fitted_on=fitted_on)
 
