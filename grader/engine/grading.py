@@ -629,11 +629,12 @@ class Grader:
         threshold = self.calibration.coverage_threshold
         closest = int(np.argmax(point_raw[:, p]))
         if judged_against[closest, p] and not blocked[closest, p]:
-            # The judge is right about most such sentences but not all, so the candidate hears what
-            # was read and how to make it unambiguous, not that they said something wrong.
+            # On questions it never saw, the judge is right about roughly half of the sentences it
+            # reads as contradicting a point, so the candidate hears that the sentence was not
+            # credited and how to make it unambiguous, never that they said something wrong.
             return (
-                f"your sentence {_short_quote(quoted[closest])} reads as saying something other than this "
-                "point, possibly its opposite, so it was not credited: state the point plainly"
+                f"your sentence {_short_quote(quoted[closest])} was not read as stating this point, "
+                "so it was not credited: state the point plainly"
             )
         if point_raw[closest, p] >= threshold:
             if blocked[closest, p]:

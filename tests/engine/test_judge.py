@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine.calibration import Calibration
+from grader.engine.calibration import MODEL_CALIBRATION_PATH, Calibration, calibration_for
 from grader.engine.fitting import fit_calibration
 from grader.engine.grading import Grader
-from grader.engine.judge import JudgeUnavailableError, MiniLMJudge
+from grader.engine.judge import JUDGE_WEIGHTS_PATH, LABELS, JudgeUnavailableError, MiniLMJudge, stored_judge_id
 from grader.engine.transcripts import LabelledAnswer
 from tests.engine.test_grading import QUESTION
 from tests.fakes import WordJudge
@@ -46,7 +46,8 @@ def test_a_sentence_the_judge_reads_as_the_opposite_earns_nothing_and_is_not_nam
     # Not named: the judge alone never tells a candidate they said something wrong.
     assert result.misconceptions == []
     assert "“The model ignores noise in the training data.”" in noise.reason
-    assert "possibly its opposite" in noise.reason
+    assert "was not read as stating this point" in noise.reason
+    assert not any(word in noise.reason for word in ("wrong", "opposite", "incorrect"))
     assert result.contradicted_share == pytest.approx(3 / 5)
 
 
@@ -150,3 +151,24 @@ def test_a_missing_weights_file_is_named(tmp_path: Path):
     missing = tmp_path / "weights.safetensors"
     with pytest.raises(JudgeUnavailableError, match=str(missing)):
         _ = MiniLMJudge(missing).judge_id
+
+
+def test_the_shipped_judge_is_small_and_is_the_one_the_shipped_calibration_uses():
+    assert JUDGE_WEIGHTS_PATH.stat().st_size <= 25_000_000
+    shipped = calibration_for(MODEL_CALIBRATION_PATH, "all-MiniLM-L6-v2")
+    assert shipped.judge_id == stored_judge_id()
+
+
+@pytest.mark.real_model
+def test_the_shipped_judge_tells_a_paraphrase_from_a_written_opposite():
+    judge = MiniLMJudge()
+    reference = "Gradient boosting trains trees sequentially, each one fitting the errors of the ones before."
+    paraphrase, opposite = judge.judge(
+        [
+            ("boosting builds the trees one after another, each fixing the residuals of the previous", reference),
+            ("Boosting trains all its trees in parallel on bootstrap samples and averages them.", reference),
+        ]
+    )
+    entail, contradict = LABELS.index("entail"), LABELS.index("contradict")
+    assert paraphrase[entail] > 0.5 > paraphrase[contradict]
+    assert opposite[contradict] > 0.5 > opposite[entail]
