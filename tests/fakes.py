@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from grader.engine.text import has_negation_word
+
 DIMENSION = 128
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -64,7 +66,7 @@ class WordJudge:
             meant = set(_WORD.findall(reference.lower()))
             swapped = any(word in meant and opposite in said and opposite not in meant
                           for word, opposite in self.opposites.items())
-            if swapped or (self.negation_is_opposite and {"not", "never"} & said):
+            if swapped or (self.negation_is_opposite and has_negation_word(text)):
                 rows.append([0.05, 0.9, 0.05])
                 continue
             entail = len(said & meant) / len(meant) if meant else 0.0

@@ -30,6 +30,7 @@ from grader.engine.text import (
     clauses_after_colon,
     clauses_denied,
     denegate,
+    has_negation_word,
     is_negated,
     is_non_answer,
     key_terms,
@@ -359,9 +360,10 @@ class Grader:
         Each readable sentence is read beside the point's reference closest to it in meaning, only
         where that reference is at least JUDGE_FLOOR similar (zeros elsewhere, and everywhere
         without a judge). The judge reads almost any "not" as a contradiction, including correct
-        negative statements ("you never shuffle before a time split"), so for a negated sentence it
+        negative statements ("you never shuffle before a time split") and definitions ("when the
+        model doesn't generalize"), so where the sentence or the reference holds a negation word it
         only says whether the sentence is about the point (entailment plus contradiction); which
-        way a negated sentence points is left to the negation rules.
+        way such a sentence points is left to the negation rules.
         """
         shape = (len(sents.texts), n_points)
         entailment = np.zeros(shape, dtype=np.float32)
@@ -372,17 +374,21 @@ class Grader:
         rows = np.arange(len(sents.texts))
         pairs: list[tuple[str, str]] = []
         cells: list[tuple[int, int]] = []
+        closest_of: dict[tuple[int, int], int] = {}
         for p in range(n_points):
             columns = np.flatnonzero(rubric.reference_point == p)
             closest = columns[np.argmax(cosine[:, columns], axis=1)]
             for i in np.flatnonzero(sents.readable & (cosine[rows, closest] >= JUDGE_FLOOR)):
                 pairs.append((sents.texts[i], rubric.reference_texts[closest[i]]))
                 cells.append((int(i), p))
+                closest_of[(int(i), p)] = int(closest[i])
         if not pairs:
             return entailment, contradiction
         verdicts = self.judge.judge(pairs)
+        negation_in = [has_negation_word(text) for text in sents.texts]
+        negation_in_reference = [has_negation_word(text) for text in rubric.reference_texts]
         for (i, p), (entail, contra, _) in zip(cells, verdicts, strict=True):
-            if sents.negated[i]:
+            if negation_in[i] or negation_in_reference[closest_of[(i, p)]]:
                 entailment[i, p], contradiction[i, p] = entail + contra, 0.0
             else:
                 entailment[i, p], contradiction[i, p] = entail, contra

@@ -338,6 +338,12 @@ def is_negation_cue(word: str) -> bool:
     return word in NEGATION_CUES or word.endswith("n't")
 
 
+def has_negation_word(text: str) -> bool:
+    """Whether any negation word appears at all, local or not ("doesn't generalize" in a definition
+    counts): what a reader that sees words, not scope, reacts to."""
+    return any(is_negation_cue(token) for token in _negation_tokens(text))
+
+
 def clauses_denied(sentence: str) -> frozenset[str]:
     """The clauses of a long sentence (as ``split_clauses`` gives them) that answer for a negation
     elsewhere in it: all of them when its first clause is negated, and those up to a denial.

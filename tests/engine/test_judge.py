@@ -104,6 +104,29 @@ def test_the_judge_never_decides_which_way_a_negated_sentence_points(fake_encode
     assert result.contradicted_share == 0.0
 
 
+def test_a_negation_that_is_part_of_a_definition_is_not_read_as_a_contradiction(fake_encoder):
+    # "when the model doesn't generalize" defines overfitting; the negation rules know the negation
+    # is local, the judge does not, so its contradiction must not cost the point.
+    question = QUESTION.model_copy(
+        update={
+            "points": [
+                QUESTION.points[0].model_copy(
+                    update={"references": ["the model fails to generalize to new data", "it generalizes poorly"]}
+                ),
+                QUESTION.points[1],
+            ]
+        }
+    )
+    reads_not_as_opposite = WordJudge(negation_is_opposite=True)
+    calibration = _calibration(fake_encoder, reads_not_as_opposite)
+    result = Grader(fake_encoder, calibration, judge=reads_not_as_opposite).grade(
+        question, "Overfitting is when the model doesn't generalize to new data."
+    )
+    assert reads_not_as_opposite.calls > 0
+    assert result.points[0].contradiction == 0.0
+    assert result.contradicted_share == 0.0
+
+
 def test_unrelated_sentences_are_not_sent_to_the_judge(fake_encoder, judge):
     grader = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
     grader.grade(QUESTION, "Bananas grow in warm countries.")
