@@ -67,7 +67,7 @@ class WordJudge:
             swapped = any(word in meant and opposite in said and opposite not in meant
                           for word, opposite in self.opposites.items())
             if swapped or (self.negation_is_opposite and has_negation_word(text)):
-                rows.append([0.05, 0.9, 0.05])
+                rows.append([0.02, 0.96, 0.02])
                 continue
             entail = len(said & meant) / len(meant) if meant else 0.0
             rows.append([entail, 0.0, 1.0 - entail])
