@@ -638,8 +638,8 @@ class Grader:
         threshold = self.calibration.coverage_threshold
         closest = int(np.argmax(point_raw[:, p]))
         if judged_against[closest, p] and not blocked[closest, p]:
-            # On questions it never saw, the judge is right about roughly half of the sentences it
-            # reads as contradicting a point, so the candidate hears that the sentence was not
+            # On questions it never saw, about one in four sentences the judge reads as contradicting
+            # a point does not (model card), so the candidate hears that the sentence was not
             # credited and how to make it unambiguous, never that they said something wrong.
             return (
                 f"your sentence {_short_quote(quoted[closest])} was not read as stating this point, "
