@@ -92,6 +92,8 @@ class _RubricVectors:
     references: np.ndarray
     reference_point: np.ndarray
     reference_texts: list[str]
+    reference_has_negation: np.ndarray
+    """Per reference: it holds a negation word, so the judge's reading of it says nothing of direction."""
     misconceptions: np.ndarray
     misconception_point: np.ndarray
     misconception_negated: np.ndarray
@@ -258,6 +260,7 @@ class Grader:
             references=vectors[n_prompts : n_prompts + n_refs],
             reference_point=np.array([i for i, _ in references], dtype=int),
             reference_texts=[ref for _, ref in references],
+            reference_has_negation=np.array([has_negation_word(ref) for _, ref in references], dtype=bool),
             misconceptions=vectors_mis,
             misconception_point=np.array([n for n, _ in phrasings], dtype=int),
             misconception_negated=np.array([is_negated(p) for _, p in phrasings], dtype=bool),
@@ -376,22 +379,19 @@ class Grader:
         cosine = sents.vectors @ rubric.references.T
         rows = np.arange(len(sents.texts))
         pairs: list[tuple[str, str]] = []
-        cells: list[tuple[int, int]] = []
-        closest_of: dict[tuple[int, int], int] = {}
+        cells: list[tuple[int, int, int]] = []  # sentence, point, reference read beside it
         for p in range(n_points):
             columns = np.flatnonzero(rubric.reference_point == p)
             closest = columns[np.argmax(cosine[:, columns], axis=1)]
             for i in np.flatnonzero(sents.readable & (cosine[rows, closest] >= JUDGE_FLOOR)):
                 pairs.append((sents.texts[i], rubric.reference_texts[closest[i]]))
-                cells.append((int(i), p))
-                closest_of[(int(i), p)] = int(closest[i])
+                cells.append((int(i), p, int(closest[i])))
         if not pairs:
             return entailment, contradiction
         verdicts = self.judge.judge(pairs)
-        negation_in = [has_negation_word(text) for text in sents.texts]
-        negation_in_reference = [has_negation_word(text) for text in rubric.reference_texts]
-        for (i, p), (entail, contra, _) in zip(cells, verdicts, strict=True):
-            if negation_in[i] or negation_in_reference[closest_of[(i, p)]]:
+        sentence_has_negation = {i: has_negation_word(sents.texts[i]) for i, _, _ in cells}
+        for (i, p, ref), (entail, contra, _) in zip(cells, verdicts, strict=True):
+            if sentence_has_negation[i] or rubric.reference_has_negation[ref]:
                 entailment[i, p], contradiction[i, p] = entail + contra, 0.0
             else:
                 entailment[i, p], contradiction[i, p] = entail, contra
@@ -787,10 +787,22 @@ def grader_for_pack(
 
     encoder = encoder or SentenceTransformerEncoder()
     calibration = calibration_for_pack(loaded.root, encoder.model_id)
-    judge = shared_judge() if calibration.judge_id is not None else None
-    if judge is not None and judge.judge_id != calibration.judge_id:
+    return Grader(
+        encoder, calibration, cache_dir=cache_dir or default_cache_dir(), judge=judge_for_calibration(calibration)
+    )
+
+
+def judge_for_calibration(calibration: Calibration) -> Judge | None:
+    """The installed judge when ``calibration`` was fitted with one (None when it was not).
+
+    Raises CalibrationMissingError when the installed judge is not the one it was fitted with.
+    """
+    if calibration.judge_id is None:
+        return None
+    judge = shared_judge()
+    if judge.judge_id != calibration.judge_id:
         raise CalibrationMissingError(
-            f"the calibration for {encoder.model_id!r} was fitted with the judge {calibration.judge_id!r}, "
+            f"the calibration for {calibration.model_id!r} was fitted with the judge {calibration.judge_id!r}, "
             f"but the installed judge is {judge.judge_id!r}; refit it with: mockint calibrate"
         )
-    return Grader(encoder, calibration, cache_dir=cache_dir or default_cache_dir(), judge=judge)
+    return judge

@@ -138,7 +138,7 @@ class MiniLMJudge:
                 return
             _ = self.judge_id  # a missing weights file is reported before torch is imported
             try:
-                import torch
+                import torch  # noqa: F401 -- checked here, so a missing torch is reported in one line
                 from safetensors.torch import load_file
                 from transformers import AutoTokenizer
             except ImportError as exc:
@@ -156,8 +156,7 @@ class MiniLMJudge:
                     f"{self._weights_path}: weights do not fit the judge "
                     f"(missing {not_embeddings[:2]}, unexpected {list(unexpected)[:2]})"
                 )
-            model.eval()
-            torch.set_grad_enabled(False)
+            model.eval()  # no dropout; _run turns gradients off for its own calls only
             self._tokenizer = AutoTokenizer.from_pretrained(str(base))
             self._model = model
 

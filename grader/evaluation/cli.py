@@ -149,13 +149,13 @@ def _judge_of_shipped_calibration(model_id: str):  # type: ignore[no-untyped-def
     """The judge the shipped calibration uses (None when it uses none), so leave-one-question-out
     measures the grader as it ships."""
     from grader.engine.calibration import MODEL_CALIBRATION_PATH, CalibrationMissingError, calibration_for
-    from grader.engine.judge import shared_judge
+    from grader.engine.grading import judge_for_calibration
 
     try:
         shipped = calibration_for(MODEL_CALIBRATION_PATH, model_id)
     except CalibrationMissingError:
         return None
-    return shared_judge() if shipped.judge_id is not None else None
+    return judge_for_calibration(shipped)
 
 
 @click.command("eval")

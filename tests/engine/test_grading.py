@@ -167,16 +167,15 @@ def test_term_overlap_is_reported_for_the_evidence(grader):
     assert noise.term_overlap == 1.0
 
 
+def question_with_first_point_references(*references: str) -> Question:
+    """QUESTION with its first point phrased by ``references`` instead."""
+    first = QUESTION.points[0].model_copy(update={"references": list(references)})
+    return QUESTION.model_copy(update={"points": [first, *QUESTION.points[1:]]})
+
+
 def test_negation_that_is_part_of_the_point_still_earns_it(fake_encoder):
-    question = QUESTION.model_copy(
-        update={
-            "points": [
-                QUESTION.points[0].model_copy(
-                    update={"references": ["the model does not generalize", "it does not generalize to new data"]}
-                ),
-                QUESTION.points[1],
-            ]
-        }
+    question = question_with_first_point_references(
+        "the model does not generalize", "it does not generalize to new data"
     )
     calibration = Calibration(fake_encoder.model_id, 20.0, -10.0, (12.5, 37.5, 62.5, 87.5))
     result = Grader(fake_encoder, calibration).grade(question, "The model does not generalize.")

@@ -10,7 +10,7 @@ from grader.engine.fitting import fit_calibration
 from grader.engine.grading import Grader
 from grader.engine.judge import JUDGE_WEIGHTS_PATH, LABELS, JudgeUnavailableError, MiniLMJudge, stored_judge_id
 from grader.engine.transcripts import LabelledAnswer
-from tests.engine.test_grading import QUESTION
+from tests.engine.test_grading import QUESTION, question_with_first_point_references
 from tests.fakes import WordJudge
 
 
@@ -80,25 +80,25 @@ def test_entailment_weighs_in_the_coverage_probability(fake_encoder, judge):
     )
 
 
+def _graded_by_a_judge_that_reads_not_as_opposite(fake_encoder, references: tuple[str, ...], answer: str):
+    """The answer graded against QUESTION with its first point phrased by ``references``, by a judge
+    that reads every sentence with a negation word as a contradiction; also how many pairs it read."""
+    reads_not_as_opposite = WordJudge(negation_is_opposite=True)
+    calibration = _calibration(fake_encoder, reads_not_as_opposite)
+    grader = Grader(fake_encoder, calibration, judge=reads_not_as_opposite)
+    result = grader.grade(question_with_first_point_references(*references), answer)
+    return result, reads_not_as_opposite.calls
+
+
 def test_the_judge_never_decides_which_way_a_negated_sentence_points(fake_encoder):
     # The real judge reads nearly any "not" as a contradiction; for a negated sentence its
     # contradiction counts as being about the point, and the negation rules decide the direction.
-    question = QUESTION.model_copy(
-        update={
-            "points": [
-                QUESTION.points[0].model_copy(
-                    update={"references": ["the model does not generalize", "it does not generalize to new data"]}
-                ),
-                QUESTION.points[1],
-            ]
-        }
+    result, calls = _graded_by_a_judge_that_reads_not_as_opposite(
+        fake_encoder,
+        ("the model does not generalize", "it does not generalize to new data"),
+        "The model does not generalize.",
     )
-    reads_not_as_opposite = WordJudge(negation_is_opposite=True)
-    calibration = _calibration(fake_encoder, reads_not_as_opposite)
-    result = Grader(fake_encoder, calibration, judge=reads_not_as_opposite).grade(
-        question, "The model does not generalize."
-    )
-    assert reads_not_as_opposite.calls > 0
+    assert calls > 0
     assert result.points[0].covered
     assert result.points[0].contradiction == 0.0
     assert result.contradicted_share == 0.0
@@ -107,22 +107,12 @@ def test_the_judge_never_decides_which_way_a_negated_sentence_points(fake_encode
 def test_a_negation_that_is_part_of_a_definition_is_not_read_as_a_contradiction(fake_encoder):
     # "when the model doesn't generalize" defines overfitting; the negation rules know the negation
     # is local, the judge does not, so its contradiction must not cost the point.
-    question = QUESTION.model_copy(
-        update={
-            "points": [
-                QUESTION.points[0].model_copy(
-                    update={"references": ["the model fails to generalize to new data", "it generalizes poorly"]}
-                ),
-                QUESTION.points[1],
-            ]
-        }
+    result, calls = _graded_by_a_judge_that_reads_not_as_opposite(
+        fake_encoder,
+        ("the model fails to generalize to new data", "it generalizes poorly"),
+        "Overfitting is when the model doesn't generalize to new data.",
     )
-    reads_not_as_opposite = WordJudge(negation_is_opposite=True)
-    calibration = _calibration(fake_encoder, reads_not_as_opposite)
-    result = Grader(fake_encoder, calibration, judge=reads_not_as_opposite).grade(
-        question, "Overfitting is when the model doesn't generalize to new data."
-    )
-    assert reads_not_as_opposite.calls > 0
+    assert calls > 0
     assert result.points[0].contradiction == 0.0
     assert result.contradicted_share == 0.0
 
