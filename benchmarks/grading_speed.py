@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/grading_speed.py [--runs 200]
 
-Figures: warm latency p50/p95 for a ~150-word answer against a six-point rubric (the judge's
+Figures: warm latency p50/p95 for a ~160-word answer against a nine-point rubric (the judge's
 memory of pairs it has read is cleared before each timed grade, so every grade pays for the judge);
 answers per second over the style-shift dev answers graded in one batch; grading time over bare
 encoding of the same texts; time from process start to first grade; peak memory; whether the matrix
@@ -20,18 +20,19 @@ import sys
 import time
 from pathlib import Path
 
-QUESTION_ID = "pinterest.screen.prevent-overfitting"  # six weighted points
+QUESTION_ID = "pinterest.design.ctr-system"  # nine weighted points, the most any rubric has
 ANSWER = (
-    "First I would make sure it really is overfitting by comparing training and validation loss, or with "
-    "k-fold cross-validation when the data is small. The most reliable fix is more data, or data augmentation "
-    "when collecting more is expensive, because the model then cannot memorise individual examples. Next I "
-    "would constrain the model: an L2 penalty or weight decay, L1 when I also want sparse features, and "
-    "dropout for neural networks. I can also reduce capacity directly, with fewer layers, shallower trees, "
-    "pruning or fewer input features. Early stopping on the validation loss is cheap and works well in "
-    "practice, since the best epoch is usually well before the training loss flattens. Finally, ensembles "
-    "such as bagging or random forests average away the variance of individual models. I would change one "
-    "thing at a time and watch the gap between training and validation error close without training error "
-    "rising too much, which would mean I had moved into underfitting instead."
+    "I would frame it as predicting the probability that a user clicks an ad, because the auction ranks ads "
+    "by bid times pCTR. Serving works as a funnel: candidate retrieval with two-tower embeddings and "
+    "targeting rules narrows millions of ads to a few thousand, a light model trims that to hundreds, and a "
+    "heavier ranker scores the rest. Features cover the user, such as recent engagement and interests, the "
+    "ad and advertiser, the context like surface and time of day, and crosses between them. Training data "
+    "comes from impression logs joined with clicks inside an attribution window, with features logged at "
+    "serving time so training and serving match. The ranker has to answer within tens of milliseconds, so "
+    "we cache embeddings and precompute features. After ranking, the auction applies budgets, pacing and "
+    "diversity rules. Because the price depends on the predicted probability, the model must be calibrated, "
+    "so I would check predicted against observed click rates. Finally I would monitor drift and retrain "
+    "daily, watching for feedback loops."
 )
 
 FIRST_GRADE = """

@@ -47,7 +47,7 @@ class HashingEncoder:
 class WordJudge:
     """A stand-in for the judge: entailment is the share of the reference's words the sentence uses,
     and a sentence that uses a word's listed opposite where the reference has the word contradicts.
-    ``calls`` counts pairs read, so tests can check what the grader asks it."""
+    ``calls`` counts pairs read and ``read`` lists them, so tests can check what the grader asks it."""
 
     judge_id = "fake-word-judge"
 
@@ -57,9 +57,11 @@ class WordJudge:
         self.opposites = opposites or {"memorizes": "ignores", "low": "high"}
         self.negation_is_opposite = negation_is_opposite
         self.calls = 0
+        self.read: list[tuple[str, str]] = []
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         self.calls += len(pairs)
+        self.read.extend(pairs)
         rows = []
         for text, reference in pairs:
             said = set(_WORD.findall(text.lower()))

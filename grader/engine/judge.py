@@ -17,6 +17,7 @@ and the grader's calibration records which judge it was fitted with.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,13 +25,16 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from grader.engine.encoder import ModelUnavailableError, packaged_model_path
+from grader.engine.encoder import FLOAT32_ENV, ModelUnavailableError, _native_bfloat16, packaged_model_path
 
 JUDGE_WEIGHTS_PATH = Path(__file__).parent / "judge_weights" / "weights.safetensors"
 LABELS = ("entail", "contradict", "neutral")
 MAX_TOKENS = 96
 """A sentence and a reference are rarely longer than 60 tokens together; longer pairs are cut."""
-BATCH_SIZE = 32
+BATCH_ROWS = 8
+"""Every batch the judge runs has exactly this many pairs (a short one repeats its last pair)."""
+PAD_MULTIPLE = 32
+"""Pairs are padded to the next multiple of this many tokens (see ``MiniLMJudge._run``)."""
 
 
 class JudgeUnavailableError(ModelUnavailableError):
@@ -115,6 +119,7 @@ class MiniLMJudge:
         self._memo: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
         self._id: str | None = None
+        self._bfloat16 = False
 
     @property
     def judge_id(self) -> str:
@@ -158,6 +163,8 @@ class MiniLMJudge:
                 )
             model.eval()  # no dropout; _run turns gradients off for its own calls only
             self._tokenizer = AutoTokenizer.from_pretrained(str(base))
+            # Only where the CPU multiplies bfloat16 in hardware: emulated it is slower than float32.
+            self._bfloat16 = os.environ.get(FLOAT32_ENV, "").strip() in ("", "0") and _native_bfloat16()
             self._model = model
 
     def forget(self) -> None:
@@ -177,25 +184,34 @@ class MiniLMJudge:
     def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         import torch
 
-        # Pairs of similar length share a batch, so little is spent on padding.
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        firsts, seconds = [a for a, _ in pairs], [b for _, b in pairs]
+        lengths = self._tokenizer(firsts, seconds, truncation=True, max_length=MAX_TOKENS, return_length=True)["length"]
+        # Every batch has the same shape for a given pair: padded to a length set by the pair's own
+        # tokens (the next multiple of PAD_MULTIPLE) and exactly BATCH_ROWS rows. In bfloat16 a batch
+        # of another shape moves a verdict by up to 0.01, and a grade must not depend on which other
+        # answers were graded with it; with a fixed shape the verdicts are identical whatever the batch.
+        buckets: dict[int, list[int]] = {}
+        for i, length in enumerate(lengths):
+            buckets.setdefault(min(MAX_TOKENS, -(-length // PAD_MULTIPLE) * PAD_MULTIPLE), []).append(i)
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
-        # float32: a verdict must not depend on which other pairs shared its batch (padding length).
-        with torch.inference_mode():
-            for start in range(0, len(order), BATCH_SIZE):
-                chunk = order[start : start + BATCH_SIZE]
-                batch = self._tokenizer(
-                    [pairs[i][0] for i in chunk],
-                    [pairs[i][1] for i in chunk],
-                    padding=True,
-                    truncation=True,
-                    max_length=MAX_TOKENS,
-                    return_tensors="pt",
-                )
-                logits = self._model(
-                    batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
-                ).float()
-                out[chunk] = torch.softmax(logits, dim=-1).numpy()
+        # bfloat16 runs the judge 2.4x faster here (AMX); it was trained under bfloat16 autocast.
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16):
+            for padded_length, members in sorted(buckets.items()):
+                for start in range(0, len(members), BATCH_ROWS):
+                    chunk = members[start : start + BATCH_ROWS]
+                    rows = chunk + [chunk[-1]] * (BATCH_ROWS - len(chunk))
+                    batch = self._tokenizer(
+                        [firsts[i] for i in rows],
+                        [seconds[i] for i in rows],
+                        padding="max_length",
+                        truncation=True,
+                        max_length=padded_length,
+                        return_tensors="pt",
+                    )
+                    logits = self._model(
+                        batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
+                    ).float()
+                    out[chunk] = torch.softmax(logits, dim=-1).numpy()[: len(chunk)]
         return out
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from grader.engine.calibration import MODEL_CALIBRATION_PATH, Calibration, calibration_for
 from grader.engine.fitting import fit_calibration
-from grader.engine.grading import Grader
+from grader.engine.grading import JUDGE_SENTENCES_PER_POINT, Grader
 from grader.engine.judge import JUDGE_WEIGHTS_PATH, LABELS, JudgeUnavailableError, MiniLMJudge, stored_judge_id
 from grader.engine.transcripts import LabelledAnswer
 from tests.engine.test_grading import QUESTION, question_with_first_point_references
@@ -123,6 +123,21 @@ def test_unrelated_sentences_are_not_sent_to_the_judge(fake_encoder, judge):
     assert judge.calls == 0
 
 
+def test_the_judge_reads_only_the_sentences_closest_to_each_point(fake_encoder, judge):
+    grader = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
+    nearest_first = [  # cosine to the closest reference with the fake encoder: 1.0, 1.0, 0.95, 0.78
+        "The model memorizes noise in the training data.",
+        "It memorizes training noise.",
+        "The model memorizes noise in the data.",
+        "The model keeps the training data.",
+    ]
+    grader.grade(QUESTION, " ".join(reversed(nearest_first)))
+    noise_references = set(QUESTION.points[0].references)
+    read_for_noise = [sentence for sentence, reference in judge.read if reference in noise_references]
+    assert JUDGE_SENTENCES_PER_POINT == 2
+    assert sorted(read_for_noise) == sorted(nearest_first[:2])
+
+
 def test_a_calibration_fitted_with_a_judge_needs_that_judge(fake_encoder, judge):
     calibration = _calibration(fake_encoder, judge)
     with pytest.raises(ValueError, match="fitted with the judge"):
@@ -185,3 +200,21 @@ def test_the_shipped_judge_tells_a_paraphrase_from_a_written_opposite():
     entail, contradict = LABELS.index("entail"), LABELS.index("contradict")
     assert paraphrase[entail] > 0.5 > paraphrase[contradict]
     assert opposite[contradict] > 0.5 > opposite[entail]
+
+
+@pytest.mark.real_model
+def test_a_verdict_does_not_depend_on_the_pairs_read_with_it():
+    # In bfloat16 a batch of another shape moves a verdict by up to 0.01; a grade must not depend on
+    # which other answers were graded in the same batch.
+    judge = MiniLMJudge()
+    reference = "L1 regularization drives some weights exactly to zero, so it selects features."
+    pair = ("l1 pushes a bunch of weights all the way to zero", reference)
+    others = [
+        (f"Sentence number {n} talks about something rather longer than the first one does, {'very ' * n}much.",
+         reference)
+        for n in range(11)
+    ]
+    alone = judge.judge([pair])[0]
+    judge.forget()
+    in_company = judge.judge([*others[:5], pair, *others[5:]])[5]
+    assert (alone == in_company).all()
