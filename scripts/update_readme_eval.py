@@ -114,8 +114,13 @@ def build_block(
         lines += [f"**Misconception naming**, same dev split: {naming}", ""]
     if benchmark is not None:
         lines += [
-            "**SemEval-2013 Task 7** (SciEntsBank, Beetle), reference-answer mode; everything fitted on train only, "
-            "model choice by cross-validation on train, each test split predicted once.",
+            "**SemEval-2013 Task 7** (SciEntsBank, Beetle), reference-answer mode: each question is one rubric point "
+            "whose references are its reference answers. **mockint** is the product's grader itself (same code, "
+            "encoder and judge), its point-coverage model fitted on train exactly as `mockint calibrate` fits it; "
+            "2-way correct = point covered, 3-way contradictory = a sentence read as stating the point's opposite. "
+            "The **feature model** beside it is a separate classifier over alignment, overlap and cue features "
+            "built for this benchmark only (model choice by cross-validation on train). Everything is fitted on "
+            "train only; each test split is predicted once.",
             "",
             *markdown.benchmark_sections(benchmark),
             "Published: best SemEval-2013 entry 0.773 (SciEntsBank unseen answers, 2-way) and 0.845 (Beetle); "
@@ -124,7 +129,7 @@ def build_block(
         ]
         misses = bar_failures(benchmark)
         if misses:
-            lines += ["Below the project's bars: " + "; ".join(misses) + ".", ""]
+            lines += ["mockint below the grader issue's bars: " + "; ".join(misses) + ".", ""]
     lines += probe_lines(probe)
     verdict = "passes" if robustness["passed"] else f"fails ({len(robustness['failures'])} problems)"
     lines += [

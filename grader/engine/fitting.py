@@ -17,7 +17,7 @@ after a word-order model (word-class bigrams) is counted from the pack's own aut
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -29,7 +29,7 @@ from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
 from grader.engine.judge import Judge
-from grader.engine.result import share_covered
+from grader.engine.result import GradeResult, PointResult, share_covered
 from grader.engine.rubric import Question
 from grader.engine.text import fit_word_order
 from grader.engine.transcripts import LabelledAnswer
@@ -108,30 +108,10 @@ def fit_calibration(
         calibration, misconception_naming_threshold=_naming_threshold(grade_all(calibration), labelled)
     )
 
-    # 2. Point coverage. A one-feature fit on similarity gives the threshold used to explain misses
-    #    and to spot contradictions; the three-feature fit (similarity, margin over the question's
-    #    other points, key-term overlap) gives the probability. The best sentence depends on the
-    #    weights, so the three-feature fit is repeated once with the sentences it picks.
-    results = grade_all(calibration)
-    labels = np.array([int(p.point_id in a.covers) for r, a in zip(results, rows, strict=True) for p in r.points])
-    similarity = np.array([[p.similarity] for r in results for p in r.points])
-    one = LogisticRegression(C=10.0).fit(similarity, labels)
-    calibration = replace(
-        calibration, coverage_slope=float(one.coef_[0][0]), coverage_intercept=float(one.intercept_[0])
+    # 2. Point coverage (see ``fit_coverage``).
+    calibration, results, point_accuracy = fit_coverage(
+        calibration, grade_all, [set(a.covers) for a in rows], with_judge=judge is not None
     )
-    for _ in range(2):
-        features = np.array(
-            [
-                [p.similarity, p.margin, p.term_overlap, *((p.entailment, p.contradiction) if judge else ())]
-                for r in results
-                for p in r.points
-            ]
-        )
-        model = LogisticRegression(C=10.0).fit(features, labels)
-        calibration = replace(
-            calibration, coverage_weights=(float(model.intercept_[0]), *(float(c) for c in model.coef_[0]))
-        )
-        results = grade_all(calibration)
 
     # 3. Score weights: a ridge regression of the human grade on coverage, the share of points
     #    covered, relevant detail and misconceptions; then grade cut points on the resulting score.
@@ -170,7 +150,6 @@ def fit_calibration(
     cutpoints = _fit_cutpoints(scores[read_alike], human[read_alike])
     calibration = replace(calibration, grade_cutpoints=cutpoints)
     predicted = [calibration.grade_for(s) for s in scores]
-    point_accuracy = float(np.mean(model.predict(features) == labels))
     return replace(
         calibration,
         fitted_on=fitted_on or f"{len(rows)} answers (calibration split)",
@@ -182,6 +161,53 @@ def fit_calibration(
             "calibration_split_misconception_f1": round(best_f1, 4),
         },
     )
+
+
+def coverage_features(point: PointResult, *, with_judge: bool) -> list[float]:
+    """What the coverage probability is fitted on: the best sentence's similarity to the point, its
+    margin over the question's other points, key-term overlap, and the judge's entailment and
+    contradiction when there is a judge."""
+    return [
+        point.similarity,
+        point.margin,
+        point.term_overlap,
+        *((point.entailment, point.contradiction) if with_judge else ()),
+    ]
+
+
+def fit_coverage(
+    calibration: Calibration,
+    grade_all: Callable[[Calibration], list[GradeResult]],
+    covers: Sequence[set[str]],
+    *,
+    with_judge: bool,
+) -> tuple[Calibration, list[GradeResult], float]:
+    """Fit the point-coverage numbers of ``calibration`` on the points a human marked covered in
+    each answer ``grade_all`` grades (``covers``, in the same order).
+
+    A one-feature fit on similarity gives the threshold used to explain misses and to spot
+    contradictions; the full fit (``coverage_features``) gives the probability. The best sentence
+    depends on the weights, so the full fit is repeated once with the sentences it picks. Returns the
+    calibration, the answers graded with it, and the share of points the fitted model reads as the
+    human did.
+    """
+    results = grade_all(calibration)
+    labels = np.array(
+        [int(p.point_id in covered) for r, covered in zip(results, covers, strict=True) for p in r.points]
+    )
+    similarity = np.array([[p.similarity] for r in results for p in r.points])
+    one = LogisticRegression(C=10.0).fit(similarity, labels)
+    calibration = replace(
+        calibration, coverage_slope=float(one.coef_[0][0]), coverage_intercept=float(one.intercept_[0])
+    )
+    for _ in range(2):
+        features = np.array([coverage_features(p, with_judge=with_judge) for r in results for p in r.points])
+        model = LogisticRegression(C=10.0).fit(features, labels)
+        calibration = replace(
+            calibration, coverage_weights=(float(model.intercept_[0]), *(float(c) for c in model.coef_[0]))
+        )
+        results = grade_all(calibration)
+    return calibration, results, float(np.mean(model.predict(features) == labels))
 
 
 NAMING_PRECISION = 0.95

@@ -289,9 +289,11 @@ def run_benchmark_eval(data_dir: Path, model: Path | None, cache: Path) -> dict[
     from grader.evaluation import semeval
 
     encoder = CachedEncoder(make_encoder(model), cache / "semeval")
+    # Graded as the product grades: with the judge the shipped calibration uses.
+    judge = _judge_of_shipped_calibration(encoder.model_id)
     console = _stderr()
     if not console.is_terminal:
-        return semeval.run_benchmark(data_dir, encoder, cache_dir=cache / "semeval")
+        return semeval.run_benchmark(data_dir, encoder, cache_dir=cache / "semeval", judge=judge)
     with _new_progress(console) as bar:
         tasks: dict[str, Any] = {}
 
@@ -301,7 +303,7 @@ def run_benchmark_eval(data_dir: Path, model: Path | None, cache: Path) -> dict[
                 tasks[name] = bar.add_task(name, total=total)
             bar.update(tasks[name], completed=done, description=stage if name == "fitting" else "encoding texts")
 
-        return semeval.run_benchmark(data_dir, encoder, cache_dir=cache / "semeval", progress=progress)
+        return semeval.run_benchmark(data_dir, encoder, cache_dir=cache / "semeval", progress=progress, judge=judge)
 
 
 def _benchmark(

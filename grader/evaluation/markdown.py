@@ -228,7 +228,7 @@ def write_benchmark_report(report: dict[str, Any], path: Path) -> None:
             ["corpus", "system", "weighted F1 (2-way, unseen answers)"],
             [[p["corpus"], p["system"], f"{p['weighted_f1']:.3f}"] for p in report["published"]],
         ),
-        "## Model choice (cross-validation on train)",
+        "## Feature model choice (cross-validation on train)",
         "",
     ]
     for s in report["selection"]:

@@ -34,6 +34,8 @@ import numpy as np
 from grader.engine.calibration import Calibration
 from grader.engine.encoder import Encoder
 from grader.engine.grading import Grader
+from grader.engine.judge import Judge
+from grader.engine.result import GradeResult
 from grader.engine.rubric import Question, RubricPoint
 from grader.engine.text import is_negated, is_negation_cue, sentence_shape, split_sentences, words
 from grader.evaluation import alignment
@@ -82,13 +84,13 @@ PUBLISHED = [
     },
 ]
 BARS = {
-    ("scientsbank", "test-unseen-answers"): 0.75,
-    ("scientsbank", "test-unseen-questions"): 0.72,
-    ("scientsbank", "test-unseen-domains"): 0.72,
-    ("beetle", "test-unseen-answers"): 0.78,
-    ("beetle", "test-unseen-questions"): 0.76,
+    ("scientsbank", "test-unseen-answers"): 0.80,
+    ("scientsbank", "test-unseen-questions"): 0.74,
+    ("scientsbank", "test-unseen-domains"): 0.74,
+    ("beetle", "test-unseen-answers"): 0.86,
+    ("beetle", "test-unseen-questions"): 0.78,
 }
-"""The issue's acceptance bars on 2-way weighted F1."""
+"""The grader v2 issue's acceptance bars on 2-way weighted F1, for mockint's grader."""
 
 
 class SemEvalDataError(ValueError):
@@ -252,6 +254,73 @@ def reference_question(item: StudentAnswer) -> Question:
     )
 
 
+def graded_items(rows: Sequence[StudentAnswer], questions: dict[str, Question]) -> list[tuple[Question, str]]:
+    """Each answer beside its question as the engine sees it; ``questions`` keeps one Question per
+    SemEval question across calls (the grader caches rubric vectors per Question)."""
+    items = []
+    for row in rows:
+        key = f"{row.corpus}/{row.question_id}"
+        if key not in questions:
+            questions[key] = reference_question(row)
+        items.append((questions[key], row.answer))
+    return items
+
+
+GRADER_SYSTEM = "mockint grader"
+"""The product's own grading method on the benchmark (``grader_predictions``)."""
+FEATURE_MODEL_SYSTEM = "feature model"
+"""The benchmark-only classifier over alignment, overlap and cue features (``run_corpus``)."""
+
+
+def grader_predictions(
+    encoder: Encoder,
+    judge: Judge | None,
+    train: Sequence[StudentAnswer],
+    tests: dict[str, Sequence[StudentAnswer]],
+) -> tuple[dict[str, dict[int, list[str]]], Calibration]:
+    """The product's grading method on SemEval: predicted labels per test split and label granularity.
+
+    Each question is one rubric point whose references are its reference answers
+    (``reference_question``). The point-coverage model is fitted on the train split exactly as
+    ``mockint calibrate`` fits it (``fitting.fit_coverage``: the best sentence's similarity, margin,
+    key-term overlap and the judge's entailment and contradiction), with "correct" as covered; then
+    the product's ``Grader`` grades every test answer once. 2-way: correct when the point is
+    covered. 3-way: correct when covered, contradictory when the grader read a sentence as stating
+    the point's opposite (the negation rules or the judge), incorrect otherwise. No other feature,
+    model or rule is involved, so these figures measure the grader the candidate gets.
+    """
+    from grader.engine.fitting import PROVISIONAL, fit_coverage
+
+    questions: dict[str, Question] = {}
+
+    def items(rows: Sequence[StudentAnswer]) -> list[tuple[Question, str]]:
+        return graded_items(rows, questions)
+
+    train_items = items(train)
+    calibration = Calibration(
+        model_id=encoder.model_id,
+        judge_id=judge.judge_id if judge is not None else None,
+        **PROVISIONAL,  # type: ignore[arg-type]
+    )
+
+    def grade_train(cal: Calibration) -> list[GradeResult]:
+        return Grader(encoder, cal, judge=judge).grade_many(train_items)
+
+    covers = [{"reference"} if row.label_2way == "correct" else set() for row in train]
+    calibration, _, _ = fit_coverage(calibration, grade_train, covers, with_judge=judge is not None)
+    grader = Grader(encoder, calibration, judge=judge)
+    predictions: dict[str, dict[int, list[str]]] = {}
+    for split, rows in tests.items():
+        results = grader.grade_many(items(rows))
+        two = ["correct" if r.points and r.points[0].covered else "incorrect" for r in results]
+        three = [
+            label if label == "correct" or r.contradicted_share <= 0 else "contradictory"
+            for label, r in zip(two, results, strict=True)
+        ]
+        predictions[split] = {2: two, 3: three}
+    return predictions, calibration
+
+
 @dataclass
 class EncodedCorpus:
     """Vectors for every distinct text, looked up by text."""
@@ -333,14 +402,7 @@ def engine_similarities(encoder: Encoder, rows: Sequence[StudentAnswer]) -> np.n
         model_id=encoder.model_id, coverage_slope=10.0, coverage_intercept=-5.0, grade_cutpoints=(20, 40, 60, 80)
     )
     grader = Grader(encoder, calibration)
-    questions: dict[str, Question] = {}
-    items = []
-    for row in rows:
-        key = f"{row.corpus}/{row.question_id}"
-        if key not in questions:
-            questions[key] = reference_question(row)
-        items.append((questions[key], row.answer))
-    return np.array([result.points[0].similarity for result in grader.grade_many(items)], dtype=float)
+    return np.array([result.points[0].similarity for result in grader.grade_many(graded_items(rows, {}))], dtype=float)
 
 
 def _plain_content_words(text: str) -> list[str]:
@@ -978,8 +1040,10 @@ def run_benchmark(
     folds: int = 3,
     progress: Callable[[str, int, int], None] | None = None,
     cache_dir: Path | None = None,
+    judge: Judge | None = None,
 ) -> dict[str, Any]:
-    """The whole benchmark: every corpus, every test split, 2-way and 3-way, beside the baselines.
+    """The whole benchmark: every corpus, every test split, 2-way and 3-way, mockint's grader (with
+    ``judge``, as the product grades) beside the benchmark-only feature model and the baselines.
 
     ``progress(stage, done, total)`` is called as encoding and fitting advance.
     """
@@ -988,7 +1052,7 @@ def run_benchmark(
     started = time.perf_counter()
     data = {corpus: load_corpus(data_dir, corpus) for corpus in corpora}
     texts_total = encoding_total(data)
-    stages = len(corpora) * (1 + len(ways_list))
+    stages = len(corpora) * (2 + len(ways_list))
     done_texts = 0
 
     def on_encoded(n: int) -> None:
@@ -1009,13 +1073,28 @@ def run_benchmark(
     from threadpoolctl import threadpool_limits
 
     report: dict[str, Any] = {"results": [], "baselines": [], "selection": []}
+    for corpus in corpora:
+        step(f"{corpus}: mockint grader")
+        splits = {split: fs.rows for split, fs in features[corpus].items()}
+        tests = {split: rows for split, rows in splits.items() if split != TRAIN}
+        predicted, _ = grader_predictions(encoder, judge, splits[TRAIN], tests)
+        for split, rows in tests.items():
+            for ways in ways_list:
+                truth = [row.label(ways) for row in rows]
+                report["results"].append(
+                    {"corpus": corpus, "split": split, "ways": ways, "system": GRADER_SYSTEM,
+                     **classification_scores(truth, predicted[split][ways])}
+                )
     # One BLAS/OpenMP thread: these models are small, and on 2 busy cores threaded fits ran 5-10x slower.
     with threadpool_limits(limits=1):
         for corpus in corpora:
             step(f"{corpus}: features")
             out = run_corpus(corpus, features[corpus], ways_list=ways_list, folds=folds, step=step, cache_dir=cache_dir)
-            for key in report:
-                report[key].extend(out[key])
+            # The feature model is a second system, fitted for this benchmark only: shown beside the
+            # grader as the best this benchmark's features reach, never as mockint's figure.
+            report["baselines"].extend({**row, "system": FEATURE_MODEL_SYSTEM} for row in out["results"])
+            report["baselines"].extend(out["baselines"])
+            report["selection"].extend(out["selection"])
     report["published"] = PUBLISHED
     report["bars"] = [
         {"corpus": c, "split": s, "ways": 2, "weighted_f1": bar} for (c, s), bar in BARS.items() if c in corpora

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from grader.evaluation import semeval
 from grader.evaluation.cli import eval_command
-from tests.fakes import DIMENSION, HashingEncoder
+from tests.fakes import DIMENSION, HashingEncoder, WordJudge
 
 QUESTIONS = {
     "q1": ("What happens when the switch is open?", ["The bulb is not lit because the circuit is open."]),
@@ -73,9 +73,53 @@ def test_benchmark_reports_every_split_and_granularity(data_dir):
     assert {b["system"] for b in report["baselines"]} >= {"tf-idf cosine", "embedding cosine", "keyword overlap"}
 
 
+def test_the_headline_rows_are_the_products_grader_and_the_feature_model_sits_beside_it(data_dir):
+    report = semeval.run_benchmark(data_dir, HashingEncoder(), corpora=["beetle"], ways_list=[2], folds=2)
+    assert {r["system"] for r in report["results"]} == {semeval.GRADER_SYSTEM}
+    feature_rows = [b for b in report["baselines"] if b["system"] == semeval.FEATURE_MODEL_SYSTEM]
+    assert {r["split"] for r in feature_rows} == set(semeval.CORPORA["beetle"])
+
+
+GRADER_QUESTIONS = {
+    "qa": "The bulb lights because the circuit is closed.",
+    "qb": "The nail rusts because oxygen and water reach the iron.",
+    "qc": "The mineral is the hardest because nothing scratches it.",
+    "qd": "The sound is loud because the drum skin vibrates strongly.",
+}
+OPPOSITES = {"closed.": "open.", "reach": "miss", "hardest": "softest", "loud": "quiet"}
+
+
+def _graded(split: str, qid: str, n: int) -> list[semeval.StudentAnswer]:
+    reference = GRADER_QUESTIONS[qid]
+    kinds = [
+        (reference, "correct"),
+        ("I am not sure, maybe the weather changed that day.", "incorrect"),
+        (" ".join(OPPOSITES.get(word, word) for word in reference.split()), "contradictory"),
+    ]
+    return [
+        semeval.StudentAnswer("beetle", split, qid, "Why?", (reference,), f"{qid}-{i}", kinds[i % 3][0],
+                              kinds[i % 3][1], "correct" if kinds[i % 3][1] == "correct" else "incorrect")
+        for i in range(n)
+    ]
+
+
+def test_the_grader_path_fits_on_train_and_reads_each_kind_of_answer():
+    train = [row for qid in ("qa", "qb", "qc") for row in _graded("train", qid, 12)]
+    unseen = _graded("test-unseen-questions", "qd", 9)
+    judge = WordJudge({word.strip("."): opposite.strip(".") for word, opposite in OPPOSITES.items()})
+    predicted, calibration = semeval.grader_predictions(HashingEncoder(), judge, train, {"unseen": unseen})
+    assert calibration.coverage_weights is not None and calibration.judge_id == judge.judge_id
+    assert predicted["unseen"][2] == [row.label_2way for row in unseen]
+    assert predicted["unseen"][3] == [row.label_3way for row in unseen]
+
+
 def test_unseen_answers_use_train_neighbours_and_unseen_questions_do_not(data_dir):
     report = semeval.run_benchmark(data_dir, HashingEncoder(), corpora=["beetle"], ways_list=[2], folds=2)
-    share = {r["split"]: r["share_with_train_answers"] for r in report["results"]}
+    share = {
+        r["split"]: r["share_with_train_answers"]
+        for r in report["baselines"]
+        if r["system"] == semeval.FEATURE_MODEL_SYSTEM
+    }
     assert share["test-unseen-answers"] == 1.0
     assert share["test-unseen-questions"] == 0.0
 
@@ -109,7 +153,7 @@ def test_fitted_models_are_cached(data_dir, tmp_path):
 
 def test_bar_failures_names_the_split():
     report = {"results": [{"corpus": "beetle", "split": "test-unseen-questions", "ways": 2, "weighted_f1": 0.5}]}
-    assert semeval.bar_failures(report) == ["beetle unseen questions: 0.500 < 0.76"]
+    assert semeval.bar_failures(report) == ["beetle unseen questions: 0.500 < 0.78"]
 
 
 def test_reference_question_is_a_one_point_rubric():
