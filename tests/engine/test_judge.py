@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.engine import grading
 from grader.engine.calibration import MODEL_CALIBRATION_PATH, Calibration, calibration_for
 from grader.engine.fitting import fit_calibration
 from grader.engine.grading import JUDGE_SENTENCES_PER_POINT, Grader
@@ -134,8 +135,24 @@ def test_the_judge_reads_only_the_sentences_closest_to_each_point(fake_encoder, 
     grader.grade(QUESTION, " ".join(reversed(nearest_first)))
     noise_references = set(QUESTION.points[0].references)
     read_for_noise = [sentence for sentence, reference in judge.read if reference in noise_references]
-    assert JUDGE_SENTENCES_PER_POINT == 2
-    assert sorted(read_for_noise) == sorted(nearest_first[:2])
+    assert len(nearest_first) > JUDGE_SENTENCES_PER_POINT
+    assert sorted(read_for_noise) == sorted(nearest_first[:JUDGE_SENTENCES_PER_POINT])
+
+
+def test_only_a_sentence_the_judge_read_can_earn_a_point(fake_encoder, judge, monkeypatch):
+    monkeypatch.setattr(grading, "JUDGE_SENTENCES_PER_POINT", 1)
+    grader = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
+    # The nearer sentence swaps the claim; the other would match the point by similarity alone, but
+    # the judge never read it, so it is not evidence the judge stood behind.
+    answer = "The model ignores noise in the training data. It memorizes the noise."
+    result = grader.grade(QUESTION, answer)
+    assert [s for s, r in judge.read if r in QUESTION.points[0].references] == [
+        "The model ignores noise in the training data."
+    ]
+    assert not result.points[0].covered
+    monkeypatch.setattr(grading, "JUDGE_SENTENCES_PER_POINT", 2)
+    again = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
+    assert again.grade(QUESTION, answer).points[0].covered
 
 
 def test_a_calibration_fitted_with_a_judge_needs_that_judge(fake_encoder, judge):
