@@ -73,12 +73,6 @@ def no_family_names() -> Iterator[None]:
 
 
 @contextmanager
-def no_spelling() -> Iterator[None]:
-    with patched(grading, known_english_words=lambda *args, **kwargs: frozenset()):
-        yield
-
-
-@contextmanager
 def nothing() -> Iterator[None]:
     yield
 
@@ -89,7 +83,6 @@ VARIANTS: list[tuple[str, Callable[[], Any], bool]] = [
     ("no negation rules (scope, denials, de-negated twins)", no_negation, True),
     ("no keyword-list, word-order and shape rules", no_shape, True),
     ("no L-family name rule", no_family_names, True),
-    ("no spelling repair", no_spelling, True),
 ]
 
 

@@ -13,7 +13,7 @@ misconceptions and contradicted points, and calibrated cut points turn it into a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,6 @@ from grader.engine.judge import Judge, shared_judge
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult, MisconceptionResult, PointResult, share_covered
 from grader.engine.rubric import CONTRADICTION_PREFIX, Misconception, Question
-from grader.engine.spelling import SpellingRepair, known_english_words
 from grader.engine.text import (
     MAX_ANSWER_WORDS,
     clauses_after_colon,
@@ -147,12 +146,10 @@ class Grader:
         calibration: Calibration,
         *,
         cache_dir: Path | None = None,
-        known_words: frozenset[str] | None = None,
         judge: Judge | None = None,
     ) -> None:
-        """``known_words`` are the English words spelling repair leaves alone (default: the packaged
-        model's vocabulary); an empty set turns the repair off. ``judge`` must be the judge the
-        calibration was fitted with, and is required when it was fitted with one."""
+        """``judge`` must be the judge the calibration was fitted with, and is required when it was
+        fitted with one."""
         if calibration.model_id != encoder.model_id:
             raise ValueError(f"calibration is for {calibration.model_id!r}, encoder is {encoder.model_id!r}")
         if calibration.judge_id is not None:
@@ -166,8 +163,6 @@ class Grader:
         self.judge = judge if calibration.judge_id is not None else None
         self._rubric_encoder: Encoder = CachedEncoder(encoder, cache_dir) if cache_dir else encoder
         self._rubrics: dict[tuple[str, str], _RubricVectors] = {}
-        self._known_words = known_words  # read on first grade: loading the vocabulary takes 0.1 s
-        self._spelling: dict[tuple[str, str], SpellingRepair] = {}
 
     @property
     def model_id(self) -> str:
@@ -185,7 +180,6 @@ class Grader:
             self._rubric_encoder.encode([text for question in missing for text in _rubric_texts(question)])
         for question in missing:
             self._rubric(question)
-            self._spelling_repair(question)
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
 
@@ -194,10 +188,10 @@ class Grader:
 
     def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
         """Grade several answers, encoding all their sentences in one batch."""
-        prepared: list[tuple[list[str], list[str], dict[str, str], dict[str, str], set[str]] | None] = []
+        prepared: list[tuple[list[str], list[str], dict[str, str], set[str]] | None] = []
         all_sentences: list[str] = []
         twins: list[str] = []
-        for question, answer in items:
+        for _, answer in items:
             text = answer or ""
             if is_non_answer(text):
                 prepared.append(None)
@@ -208,17 +202,13 @@ class Grader:
                 notices.append(
                     f"Your answer is long: only its first {MAX_ANSWER_WORDS} words were graded (all of it is kept)."
                 )
-            written = split_sentences(text) or [text.strip()]
-            # Graded with misspelt rubric terms repaired, quoted as the candidate wrote them.
-            repair = self._spelling_repair(question)
-            whole = [repair.repair(sentence) for sentence in written]
-            as_written = dict(zip(whole, written, strict=True))
+            whole = split_sentences(text) or [text.strip()]
             # Whole sentences and, for long ones, their clauses are all candidate evidence.
             parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}
             units = list(parents)
             list_items = list_item_sentences(text)
-            listed = {repaired for repaired, typed in as_written.items() if typed in list_items}
-            prepared.append((units, notices, parents, as_written, listed))
+            listed = {sentence for sentence in whole if sentence in list_items}
+            prepared.append((units, notices, parents, listed))
             all_sentences.extend(units)
             twins.extend(denegate(u) for u in units if is_negated(u))
         vectors = self.encoder.encode([*all_sentences, *twins]) if all_sentences else None
@@ -229,28 +219,18 @@ class Grader:
             if prep is None:
                 results.append(self._no_answer(question))
                 continue
-            units, notices, parents, as_written, listed = prep
+            units, notices, parents, listed = prep
             assert vectors is not None
             block = vectors[offset : offset + len(units)]
             offset += len(units)
             twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
             denegated = np.stack(twins_of_units)
-            result = self._grade_sentences(question, units, block, denegated, notices, parents, listed, as_written)
-            results.append(_quoted_as_written(result, as_written))
+            results.append(self._grade_sentences(question, units, block, denegated, notices, parents, listed))
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
         return results
 
     # -- internals -------------------------------------------------------------------------
-
-    def _spelling_repair(self, question: Question) -> SpellingRepair:
-        key = (question.id, question.version)
-        if key not in self._spelling:
-            texts = [*_rubric_texts(question), question.model_answer]
-            if self._known_words is None:
-                self._known_words = known_english_words()
-            self._spelling[key] = SpellingRepair(texts, self._known_words)
-        return self._spelling[key]
 
     def _rubric(self, question: Question) -> _RubricVectors:
         key = (question.id, question.version)
@@ -454,17 +434,15 @@ class Grader:
 
     def _grade_sentences(
         self, question: Question, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray,
-        notices: list[str], parents: dict[str, str], listed: set[str], as_written: dict[str, str],
+        notices: list[str], parents: dict[str, str], listed: set[str],
     ) -> GradeResult:
         """Grade one answer from its units: whole sentences, and clauses of long ones mapped to
         their sentence in ``parents`` (evidence always quotes the whole sentence). ``listed`` are
-        the sentences that are items of a list of terms; ``as_written`` maps a spelling-repaired
-        sentence to what the candidate typed."""
+        the sentences that are items of a list of terms."""
         cal = self.calibration
         rubric = self._rubric(question)
         sents = self._analyse_sentences(sentences, vectors, denegated, rubric, parents, listed)
         sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
-        quoted = [as_written.get(sentence, sentence) for sentence in sentences]
         n_points = len(question.points)
 
         point_sim, point_raw, contradiction, clear_contradiction, negation_unclear = self._point_similarities(
@@ -554,7 +532,7 @@ class Grader:
             weighted += point.weight * probability
             evidence = sentences[best] if usable.any() and similarity >= EVIDENCE_FLOOR else None
             reason = self._reason(
-                covered, similarity, p, sents, quoted, blocked | negation_blocks, point_raw, found, suspected,
+                covered, similarity, p, sents, sentences, blocked | negation_blocks, point_raw, found, suspected,
                 judged_against,
             )
             points.append(
@@ -757,18 +735,6 @@ class Grader:
             rubric_version=question.version,
             calibration_id=self.calibration.id,
         )
-
-
-def _quoted_as_written(result: GradeResult, as_written: dict[str, str]) -> GradeResult:
-    """The result with every evidence sentence as the candidate typed it, not as it was repaired."""
-    if all(repaired == original for repaired, original in as_written.items()):
-        return result
-    return replace(
-        result,
-        points=[replace(p, evidence=as_written.get(p.evidence, p.evidence)) if p.evidence else p
-                for p in result.points],
-        misconceptions=[replace(m, evidence=as_written.get(m.evidence, m.evidence)) for m in result.misconceptions],
-    )
 
 
 def _short_quote(text: str, limit: int = 60) -> str:

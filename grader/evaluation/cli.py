@@ -235,7 +235,8 @@ def eval_command(
 ) -> None:
     """Measure the grader: agreement with human grades beside simple baselines (default: the
     transcripts' dev split, or --dataset FILE), leave-one-question-out on the transcripts
-    (--leave-one-question-out), the SemEval-2013 benchmark (--benchmark semeval2013 --data DIR), or
+    (--leave-one-question-out), the SemEval-2013 benchmark (--benchmark semeval2013 --data DIR: the
+    product's grader fitted on train, beside a benchmark-only feature model and baselines), or
     the robustness suite (--robustness). Exit 2 on bad input; with --robustness,
     exit 1 when an attack earns more than it should."""
     from grader.paths import cache_dir as default_cache_dir
