@@ -49,7 +49,9 @@ def headline_lines(style_shift: dict, loqo: dict) -> list[str]:
     """The two figures that can see overfitting to the transcripts' style and questions."""
     lines = [
         f"**Headline: style-shift dev** (`{STYLE_SHIFT_DEV.relative_to(ROOT)}`: {style_shift['n']} answers to the "
-        "14 questions, written by other people in other voices and graded blind; never used to fit or tune). "
+        "14 questions, written by other people in other voices and graded blind; never used to fit; one choice, "
+        "how many sentences the judge reads per point, was made on it beside leave-one-question-out, see "
+        "`JUDGE_SENTENCES_PER_POINT`). "
         "Baselines calibrated on the calibration split as mockint is.",
         "",
         *markdown.dataset_sections(style_shift),
