@@ -193,6 +193,12 @@ def _native_bfloat16() -> bool:
         return False
 
 
+def bfloat16_allowed() -> bool:
+    """Whether matrix products may run in bfloat16: the CPU has it in hardware and
+    ``MOCKINT_FLOAT32`` does not ask for float32. The encoder and the judge both follow it."""
+    return os.environ.get(FLOAT32_ENV, "").strip() in ("", "0") and _native_bfloat16()
+
+
 def _checked_packed_encoder(model: Any) -> PackedBertEncoder | None:
     """The packed pass for ``model`` if it supports it and matches stock encoding, else None.
 
@@ -222,7 +228,7 @@ def _checked_packed_encoder(model: Any) -> PackedBertEncoder | None:
         model.max_seq_length = limit
     if fast.shape != stock.shape or not float(np.abs(fast - stock).max()) <= FAST_PATH_TOLERANCE:
         return None
-    if os.environ.get(FLOAT32_ENV, "").strip() not in ("", "0") or not _native_bfloat16():
+    if not bfloat16_allowed():
         return packed
     model.max_seq_length = min(limit, FAST_PATH_CHECK_MAX_TOKENS)
     try:

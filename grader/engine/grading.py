@@ -623,7 +623,7 @@ class Grader:
         similarity: float,
         p: int,
         sents: _Sentences,
-        quoted: list[str],
+        sentences: list[str],
         blocked: np.ndarray,
         point_raw: np.ndarray,
         found: list[MisconceptionResult],
@@ -640,7 +640,7 @@ class Grader:
             # a point does not (model card), so the candidate hears that the sentence was not
             # credited and how to make it unambiguous, never that they said something wrong.
             return (
-                f"your sentence {_short_quote(quoted[closest])} was not read as stating this point, "
+                f"your sentence {_short_quote(sentences[closest])} was not read as stating this point, "
                 "so it was not credited: state the point plainly"
             )
         if point_raw[closest, p] >= threshold:
@@ -652,7 +652,7 @@ class Grader:
                 close_call = next((m.claim for m in suspected if same_sentence(m)), None)
                 if claim is None and close_call is not None:
                     return (
-                        f"your sentence {_short_quote(quoted[closest])} reads about as close to a common "
+                        f"your sentence {_short_quote(sentences[closest])} reads about as close to a common "
                         f"wrong claim ({close_call}) as to this point, so it was not credited: "
                         "state the point so it cannot be read the other way"
                     )
@@ -660,7 +660,7 @@ class Grader:
                     # Say which sentence and why: the sentence model hardly tells "do X" from "do not
                     # X", so a point stated only in the negative may be right and still not credited.
                     return (
-                        f"your sentence {_short_quote(quoted[closest])} is negated, and the grader cannot "
+                        f"your sentence {_short_quote(sentences[closest])} is negated, and the grader cannot "
                         "reliably tell a negated sentence from its opposite: state the point positively"
                     )
                 return f"the closest sentence states a wrong claim: {claim}"

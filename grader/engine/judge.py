@@ -17,7 +17,6 @@ and the grader's calibration records which judge it was fitted with.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from grader.engine.encoder import FLOAT32_ENV, ModelUnavailableError, _native_bfloat16, packaged_model_path
+from grader.engine.encoder import ModelUnavailableError, bfloat16_allowed, packaged_model_path
 
 JUDGE_WEIGHTS_PATH = Path(__file__).parent / "judge_weights" / "weights.safetensors"
 LABELS = ("entail", "contradict", "neutral")
@@ -164,7 +163,7 @@ class MiniLMJudge:
             model.eval()  # no dropout; _run turns gradients off for its own calls only
             self._tokenizer = AutoTokenizer.from_pretrained(str(base))
             # Only where the CPU multiplies bfloat16 in hardware: emulated it is slower than float32.
-            self._bfloat16 = os.environ.get(FLOAT32_ENV, "").strip() in ("", "0") and _native_bfloat16()
+            self._bfloat16 = bfloat16_allowed()
             self._model = model
 
     def forget(self) -> None:

@@ -292,11 +292,7 @@ def grader_predictions(
     from grader.engine.fitting import PROVISIONAL, fit_coverage
 
     questions: dict[str, Question] = {}
-
-    def items(rows: Sequence[StudentAnswer]) -> list[tuple[Question, str]]:
-        return graded_items(rows, questions)
-
-    train_items = items(train)
+    train_items = graded_items(train, questions)
     calibration = Calibration(
         model_id=encoder.model_id,
         judge_id=judge.judge_id if judge is not None else None,
@@ -311,7 +307,7 @@ def grader_predictions(
     grader = Grader(encoder, calibration, judge=judge)
     predictions: dict[str, dict[int, list[str]]] = {}
     for split, rows in tests.items():
-        results = grader.grade_many(items(rows))
+        results = grader.grade_many(graded_items(rows, questions))
         two = ["correct" if r.points and r.points[0].covered else "incorrect" for r in results]
         three = [
             label if label == "correct" or r.contradicted_share <= 0 else "contradictory"
@@ -1078,6 +1074,8 @@ def run_benchmark(
         splits = {split: fs.rows for split, fs in features[corpus].items()}
         tests = {split: rows for split, rows in splits.items() if split != TRAIN}
         predicted, _ = grader_predictions(encoder, judge, splits[TRAIN], tests)
+        if hasattr(encoder, "save"):  # the grader's own texts (clauses, twins), so a rerun reads them
+            encoder.save()
         for split, rows in tests.items():
             for ways in ways_list:
                 truth = [row.label(ways) for row in rows]
