@@ -20,20 +20,30 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from grader.engine.encoder import ModelUnavailableError, bfloat16_allowed, packaged_model_path
 
+if TYPE_CHECKING:  # packed_bert imports torch, which the judge imports only when it loads
+    from grader.engine.packed_bert import PackedBertLayers
+
 JUDGE_WEIGHTS_PATH = Path(__file__).parent / "judge_weights" / "weights.safetensors"
 LABELS = ("entail", "contradict", "neutral")
 MAX_TOKENS = 96
 """A sentence and a reference are rarely longer than 60 tokens together; longer pairs are cut."""
-BATCH_ROWS = 8
-"""Every batch the judge runs has exactly this many pairs (a short one repeats its last pair)."""
-PAD_MULTIPLE = 32
-"""Pairs are padded to the next multiple of this many tokens (see ``MiniLMJudge._run``)."""
+CHECK_PAIRS = [
+    ("l1 pushes a bunch of weights all the way to zero", "L1 drives some weights exactly to zero."),
+    ("Boosting trains all its trees in parallel on bootstrap samples and averages them.",
+     "Gradient boosting trains trees sequentially, each one fitting the errors of the ones before."),
+    ("We split the logs by time.", "Evaluate on a later time window than the one trained on, never a random split."),
+]
+"""Pairs the packed pass must read as the network's own forward pass does before it is used."""
+PACKED_TOLERANCE = 0.02
+"""How far (in probability) the packed pass may read a check pair from the stock forward pass. In
+bfloat16 the two differ by up to about 0.005 (rounding in a different order); a library change that
+altered BERT's maths would move them far more."""
 
 
 class JudgeUnavailableError(ModelUnavailableError):
@@ -119,6 +129,7 @@ class MiniLMJudge:
         self._lock = threading.Lock()
         self._id: str | None = None
         self._bfloat16 = False
+        self._packed: PackedBertLayers | None = None
 
     @property
     def judge_id(self) -> str:
@@ -160,11 +171,12 @@ class MiniLMJudge:
                     f"{self._weights_path}: weights do not fit the judge "
                     f"(missing {not_embeddings[:2]}, unexpected {list(unexpected)[:2]})"
                 )
-            model.eval()  # no dropout; _run turns gradients off for its own calls only
+            model.eval()  # no dropout; the passes turn gradients off for their own calls only
             self._tokenizer = AutoTokenizer.from_pretrained(str(base))
             # Only where the CPU multiplies bfloat16 in hardware: emulated it is slower than float32.
             self._bfloat16 = bfloat16_allowed()
             self._model = model
+            self._packed = self._checked_packed()
 
     def forget(self) -> None:
         """Drop the remembered verdicts (benchmarks time the model, not the memo)."""
@@ -181,37 +193,68 @@ class MiniLMJudge:
         return np.stack([self._memo[pair] for pair in pairs])
 
     def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        if self._packed is not None:
+            return self._run_packed(self._packed, pairs)
+        return self._run_stock(pairs)
+
+    def _run_packed(self, layers: PackedBertLayers, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """The pairs' tokens laid end to end, each pair attending alone (see ``PackedBertLayers``):
+        no padding, so about half the time of padded batches, and every verdict is bit for bit the
+        same whatever other pairs are read with it (a grade must not depend on its batch)."""
         import torch
 
-        firsts, seconds = [a for a, _ in pairs], [b for _, b in pairs]
-        lengths = self._tokenizer(firsts, seconds, truncation=True, max_length=MAX_TOKENS, return_length=True)["length"]
-        # Every batch has the same shape for a given pair: padded to a length set by the pair's own
-        # tokens (the next multiple of PAD_MULTIPLE) and exactly BATCH_ROWS rows. In bfloat16 a batch
-        # of another shape moves a verdict by up to 0.01, and a grade must not depend on which other
-        # answers were graded with it; with a fixed shape the verdicts are identical whatever the batch.
-        buckets: dict[int, list[int]] = {}
-        for i, length in enumerate(lengths):
-            buckets.setdefault(min(MAX_TOKENS, -(-length // PAD_MULTIPLE) * PAD_MULTIPLE), []).append(i)
+        from grader.engine.packed_bert import TOKENS_PER_PASS, pass_ends
+
+        encoded = self._tokenizer(
+            [a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=MAX_TOKENS
+        )
+        lengths = [len(ids) for ids in encoded["input_ids"]]
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
-        # bfloat16 runs the judge 2.4x faster here (AMX); it was trained under bfloat16 autocast.
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16):
-            for padded_length, members in sorted(buckets.items()):
-                for start in range(0, len(members), BATCH_ROWS):
-                    chunk = members[start : start + BATCH_ROWS]
-                    rows = chunk + [chunk[-1]] * (BATCH_ROWS - len(chunk))
-                    batch = self._tokenizer(
-                        [firsts[i] for i in rows],
-                        [seconds[i] for i in rows],
-                        padding="max_length",
-                        truncation=True,
-                        max_length=padded_length,
-                        return_tensors="pt",
-                    )
-                    logits = self._model(
-                        batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]
-                    ).float()
-                    out[chunk] = torch.softmax(logits, dim=-1).numpy()[: len(chunk)]
+        head = self._model.head
+        with torch.inference_mode():
+            first = 0
+            for last in pass_ends(lengths, TOKENS_PER_PASS):
+                ids = torch.tensor([t for row in encoded["input_ids"][first:last] for t in row])
+                types = torch.tensor([t for row in encoded["token_type_ids"][first:last] for t in row])
+                hidden = layers.hidden_states(ids, types, lengths[first:last])
+                offset = 0
+                for row, length in enumerate(lengths[first:last], start=first):
+                    pooled = hidden[offset : offset + length].mean(dim=0, keepdim=True)
+                    # One pair per product: a float32 product of a few rows rounds by how many it has.
+                    out[row] = torch.softmax(head(pooled)[0], dim=-1).numpy()
+                    offset += length
+                first = last
         return out
+
+    def _run_stock(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        """The network's own forward pass, one pair at a time (so at a shape set by the pair alone):
+        used only when the packed pass does not reproduce it."""
+        import torch
+
+        out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16):
+            for row, (sentence, reference) in enumerate(pairs):
+                batch = self._tokenizer(
+                    sentence, reference, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
+                )
+                logits = self._model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]).float()
+                out[row] = torch.softmax(logits[0], dim=-1).numpy()
+        return out
+
+    def _checked_packed(self) -> PackedBertLayers | None:
+        """The packed pass over the judge's BERT if it reads the check pairs as the stock pass does."""
+        from grader.engine.packed_bert import PackedBertLayers
+
+        try:
+            packed = PackedBertLayers(self._model.bert, bfloat16=self._bfloat16, attention_group_size=1)
+            fast = self._run_packed(packed, CHECK_PAIRS)
+        except Exception:  # a failing speed path must never stop the judge from loading
+            return None
+        stock = self._run_stock(CHECK_PAIRS)
+        if float(np.abs(fast - stock).max()) > PACKED_TOLERANCE:
+            return None
+        packed.free_stock_weights()  # the stock pass is not run again, and the judge is big
+        return packed
 
 
 _SHARED: dict[Path, MiniLMJudge] = {}

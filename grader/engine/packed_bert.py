@@ -18,7 +18,7 @@ paths on real texts before trusting this one (see ``SentenceTransformerEncoder.l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 ATTENTION_GROUP_SIZE = 8
 """Texts per attention group: smaller groups pay more calls per layer, larger ones more padding
 when one text is long. For an answer's 30 texts, 4 to 32 measured within a few ms of each other."""
+
+MIN_PASS_ROWS = 16
+"""A pass multiplies at least this many token rows. Measured here, a float32 product of fewer than
+12 rows runs another kernel than a larger one and rounds a row differently; padding short passes
+keeps a text's output independent of what else its pass holds (bfloat16 products did not vary)."""
 
 TOKENS_PER_PASS = 4096
 """Token budget of one packed pass, so peak memory matches the stock path's batch of 16 x 256
@@ -93,35 +98,8 @@ class PackedBertEncoder:
         if not supported(model):
             raise ValueError("the packed BERT pass only supports BertModel + mean pooling + Normalize")
         self._model = model
-        self._bert = model[0].auto_model
-        config = self._bert.config
-        self._heads = int(config.num_attention_heads)
-        self._hidden = int(config.hidden_size)
-        self._head_size = self._hidden // self._heads
-        # BertSelfAttention scales scores by 1/sqrt(head size); read it from the layer when it says.
-        self._scaling = float(getattr(self._bert.encoder.layer[0].attention.self, "scaling", self._head_size**-0.5))
-        # Query, key and value fused into one matrix: one GEMM per layer over the packed tokens
-        # instead of three. A copy of the weights (about 1 MB per layer for MiniLM).
-        self._fused_qkv: list[tuple[torch.Tensor, torch.Tensor]] = []
-        for layer in self._bert.encoder.layer:
-            attention = layer.attention.self
-            parts = (attention.query, attention.key, attention.value)
-            weight = torch.cat([part.weight for part in parts]).detach().contiguous()
-            bias = torch.cat([part.bias for part in parts]).detach().contiguous()
-            self._fused_qkv.append((weight, bias))
-        # bfloat16 copies of every layer's weights (about half the model's size again), made once
-        # so no pass pays for converting them.
-        self._bf16_layers: list[tuple[tuple[torch.Tensor, torch.Tensor], ...]] | None = None
-        if bfloat16:
-            self._bf16_layers = []
-            for (qkv_weight, qkv_bias), layer in zip(self._fused_qkv, self._bert.encoder.layer, strict=True):
-                linears = (layer.attention.output.dense, layer.intermediate.dense, layer.output.dense)
-                self._bf16_layers.append(
-                    tuple(
-                        (w.detach().to(torch.bfloat16), b.detach().to(torch.bfloat16))
-                        for w, b in [(qkv_weight, qkv_bias), *((m.weight, m.bias) for m in linears)]
-                    )
-                )
+        self._layers = PackedBertLayers(model[0].auto_model, bfloat16=bfloat16)
+        self._hidden = self._layers.hidden_size
 
     @property
     def dimension(self) -> int:
@@ -129,7 +107,7 @@ class PackedBertEncoder:
 
     @property
     def bfloat16(self) -> bool:
-        return self._bf16_layers is not None
+        return self._layers.bfloat16
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -152,7 +130,7 @@ class PackedBertEncoder:
 
             embeddings = torch.empty(len(texts), self._hidden)
             first = 0
-            for last in _passes(lengths_sorted, TOKENS_PER_PASS):
+            for last in pass_ends(lengths_sorted, TOKENS_PER_PASS):
                 rows = slice(first, last)
                 embeddings[first:last] = self._encode_pass(
                     ids_sorted[rows][mask_sorted[rows]], types_sorted[rows][mask_sorted[rows]], lengths_sorted[rows]
@@ -168,22 +146,97 @@ class PackedBertEncoder:
         ``lengths`` are the texts' token counts, longest first, summing to ``len(token_ids)``.
         """
         length_tensor = torch.tensor(lengths)
+        text_of_token = torch.repeat_interleave(torch.arange(len(lengths)), length_tensor)
+        hidden = self._layers.hidden_states(token_ids, token_types, lengths)
+        sums = hidden.new_zeros(len(lengths), self._hidden).index_add_(0, text_of_token, hidden)
+        means = sums / length_tensor.to(hidden.dtype)[:, None]
+        return functional.normalize(means, p=2, dim=1)
+
+
+class PackedBertLayers:
+    """A ``BertModel``'s embeddings and transformer layers run over texts packed end to end.
+
+    ``hidden_states`` returns the last layer's output for every real token; callers pool it. The
+    sentence encoder (``PackedBertEncoder``) and the judge (a cross-encoder on the same BERT) share
+    it. ``attention_group_size`` texts share one attention call, padded to the longest of them;
+    with 1 every text attends alone, and a text's output is then bit for bit the same whatever
+    other texts share its pass (the judge needs that: a verdict must not depend on its batch).
+    """
+
+    def __init__(self, bert: Any, *, bfloat16: bool = False, attention_group_size: int = ATTENTION_GROUP_SIZE) -> None:
+        self._bert = bert
+        self._group_size = attention_group_size
+        config = bert.config
+        self._heads = int(config.num_attention_heads)
+        self.hidden_size = int(config.hidden_size)
+        self._head_size = self.hidden_size // self._heads
+        # BertSelfAttention scales scores by 1/sqrt(head size); read it from the layer when it says.
+        self._scaling = float(getattr(bert.encoder.layer[0].attention.self, "scaling", self._head_size**-0.5))
+        # Query, key and value fused into one matrix: one GEMM per layer over the packed tokens
+        # instead of three. A copy of the weights (about 1 MB per layer for MiniLM), made in the
+        # precision the pass runs in, once, so no pass pays for converting them.
+        dtype = torch.bfloat16 if bfloat16 else torch.float32
+        self._fused_qkv: list[tuple[torch.Tensor, torch.Tensor]] = []
+        for layer in bert.encoder.layer:
+            attention = layer.attention.self
+            parts = (attention.query, attention.key, attention.value)
+            weight = torch.cat([part.weight.detach().to(dtype) for part in parts]).contiguous()
+            bias = torch.cat([part.bias.detach().to(dtype) for part in parts]).contiguous()
+            self._fused_qkv.append((weight, bias))
+        # bfloat16 copies of the other products' weights (with the fused ones, about half the
+        # model's size again).
+        self._bf16_layers: list[tuple[tuple[torch.Tensor, torch.Tensor], ...]] | None = None
+        if bfloat16:
+            self._bf16_layers = []
+            for qkv, layer in zip(self._fused_qkv, bert.encoder.layer, strict=True):
+                linears = (layer.attention.output.dense, layer.intermediate.dense, layer.output.dense)
+                others = tuple((m.weight.detach().to(dtype), m.bias.detach().to(dtype)) for m in linears)
+                self._bf16_layers.append((qkv, *others))
+            self._fused_qkv = []  # held in _bf16_layers
+
+    def free_stock_weights(self) -> None:
+        """Free the BERT's own copies of the weights this pass keeps its own copy of (about 40 MB for
+        MiniLM in bfloat16). The BERT can no longer run its own forward pass afterwards."""
+        for layer in self._bert.encoder.layer:
+            attention = layer.attention.self
+            linears = [attention.query, attention.key, attention.value]
+            if self._bf16_layers is not None:
+                linears += [layer.attention.output.dense, layer.intermediate.dense, layer.output.dense]
+            for linear in linears:
+                linear.weight = torch.nn.Parameter(torch.empty(0), requires_grad=False)
+                linear.bias = torch.nn.Parameter(torch.empty(0), requires_grad=False)
+
+    @property
+    def bfloat16(self) -> bool:
+        return self._bf16_layers is not None
+
+    def hidden_states(self, token_ids: torch.Tensor, token_types: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """The last layer's output for texts whose tokens are concatenated in ``token_ids``.
+
+        ``lengths`` are the texts' token counts, summing to ``len(token_ids)``; with attention groups
+        of more than one text they must be sorted longest first.
+        """
+        length_tensor = torch.tensor(lengths)
         # Position of each token within its own text: BERT's absolute positions restart per text.
         starts = torch.cumsum(length_tensor, 0) - length_tensor
         text_of_token = torch.repeat_interleave(torch.arange(len(lengths)), length_tensor)
         positions = torch.arange(len(token_ids)) - starts[text_of_token]
-        groups = [_AttentionGroup(lengths, first, positions) for first in range(0, len(lengths), ATTENTION_GROUP_SIZE)]
-
+        groups = [
+            _AttentionGroup(lengths, first, positions, self._group_size)
+            for first in range(0, len(lengths), self._group_size)
+        ]
         embed = self._bert.embeddings
         hidden = embed.word_embeddings(token_ids) + embed.token_type_embeddings(token_types)
         hidden = embed.LayerNorm(hidden + embed.position_embeddings(positions))
+        real_rows = len(token_ids)
+        if real_rows < MIN_PASS_ROWS:
+            # Rows no text attends to: they only keep the float32 matrix products on one kernel.
+            hidden = torch.cat([hidden, hidden.new_zeros(MIN_PASS_ROWS - real_rows, self.hidden_size)])
         if self._bf16_layers is not None:
             hidden = self._bf16_encoder(hidden, groups)
         else:
             hidden = self._fp32_encoder(hidden, groups)
-        sums = hidden.new_zeros(len(lengths), self._hidden).index_add_(0, text_of_token, hidden)
-        means = sums / length_tensor.to(hidden.dtype)[:, None]
-        return functional.normalize(means, p=2, dim=1)
+        return hidden[:real_rows]
 
     def _bf16_encoder(self, hidden: torch.Tensor, groups: list[_AttentionGroup]) -> torch.Tensor:
         """The transformer layers with matrix products in bfloat16 and residuals, LayerNorm in float32."""
@@ -220,18 +273,19 @@ class PackedBertEncoder:
         # The same fused CPU kernel as the stock path (transformers' "sdpa" attention).
         mask = group.key_mask.to(query.dtype) if group.padded else None  # no copy when float32
         attended = functional.scaled_dot_product_attention(query, key, value, attn_mask=mask, scale=self._scaling)
-        attended = attended.transpose(1, 2).reshape(count * width, self._hidden)
+        attended = attended.transpose(1, 2).reshape(count * width, self.hidden_size)
         if group.padded:
             torch.index_select(attended, 0, group.slots, out=context[group.tokens])
         else:
             context[group.tokens] = attended
 
 
+
 class _AttentionGroup:
     """A few consecutive texts of a pass, padded to the longest of them for attention only."""
 
-    def __init__(self, lengths: list[int], first: int, positions: torch.Tensor) -> None:
-        group_lengths = lengths[first : first + ATTENTION_GROUP_SIZE]
+    def __init__(self, lengths: list[int], first: int, positions: torch.Tensor, size: int) -> None:
+        group_lengths = lengths[first : first + size]
         start = sum(lengths[:first])
         self.tokens = slice(start, start + sum(group_lengths))
         self.count = len(group_lengths)
@@ -257,7 +311,7 @@ class _AttentionGroup:
         )
 
 
-def _passes(lengths: list[int], token_budget: int) -> list[int]:
+def pass_ends(lengths: list[int], token_budget: int) -> list[int]:
     """End indices of consecutive passes of at most ``token_budget`` tokens (one text at least)."""
     ends: list[int] = []
     tokens = 0

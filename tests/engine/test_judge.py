@@ -235,3 +235,60 @@ def test_a_verdict_does_not_depend_on_the_pairs_read_with_it():
     judge.forget()
     in_company = judge.judge([*others[:5], pair, *others[5:]])[5]
     assert (alone == in_company).all()
+
+
+def _rubric_pairs() -> list[tuple[str, str]]:
+    """Each Pinterest reference beside its point's other phrasings and misconceptions."""
+    from grader.engine.loader import load_company
+
+    pairs = []
+    for question in load_company("pinterest").questions.values():
+        for point in question.points:
+            reference = point.references[0]
+            pairs += [(other, reference) for other in point.references[1:]]
+            pairs += [(phrase, reference) for m in point.misconceptions for phrase in m.phrasings]
+    return pairs
+
+
+@pytest.mark.real_model
+def test_the_packed_pass_reads_pairs_as_the_network_itself_does():
+    from grader.engine.judge import PACKED_TOLERANCE
+
+    judge = MiniLMJudge()
+    judge.load()
+    assert judge._packed is not None  # the load-time check passed on this machine
+    pairs = _rubric_pairs()
+    assert len(pairs) > 100
+    packed = judge._run(pairs)
+    # The stock pass needs the weights the packed pass freed, so it runs on a judge kept whole.
+    stock_judge = MiniLMJudge()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MiniLMJudge, "_checked_packed", lambda self: None)
+        stock_judge.load()
+    stock = stock_judge._run(pairs)
+    assert float(abs(packed - stock).max()) <= PACKED_TOLERANCE
+    assert (packed.argmax(axis=1) == stock.argmax(axis=1)).mean() >= 0.98
+
+
+@pytest.mark.real_model
+def test_a_judge_whose_packed_pass_drifts_uses_its_own_forward_pass(monkeypatch):
+    monkeypatch.setattr("grader.engine.judge.PACKED_TOLERANCE", -1.0)
+    judge = MiniLMJudge()
+    judge.load()
+    assert judge._packed is None
+    paraphrase = judge.judge([("l1 pushes a bunch of weights all the way to zero", "L1 drives some weights to zero.")])
+    assert paraphrase[0].argmax() == LABELS.index("entail")
+
+
+@pytest.mark.real_model
+def test_in_float32_a_short_pair_reads_the_same_alone_and_in_company(monkeypatch):
+    # A float32 product of fewer than 12 rows rounds differently from a larger one; a pass holding
+    # one short pair must still give the verdict that pair gets among others.
+    monkeypatch.setattr("grader.engine.judge.bfloat16_allowed", lambda: False)
+    judge = MiniLMJudge()
+    pair = ("Dropout.", "Use dropout.")
+    alone = judge.judge([pair])[0]
+    judge.forget()
+    others = [(f"Sentence {n} is about something else entirely, {'very ' * n}much.", "Use dropout.") for n in range(6)]
+    in_company = judge.judge([*others[:3], pair, *others[3:]])[3]
+    assert (alone == in_company).all()
