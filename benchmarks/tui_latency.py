@@ -18,9 +18,11 @@ grading is unavailable and the second number cannot be measured). Needs tmux.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -45,6 +47,7 @@ class Terminal:
 
     def __init__(self, args: list[str], env: dict[str, str], size: tuple[int, int] = (110, 35)) -> None:
         self.socket = f"mockint-bench-{os.getpid()}-{time.monotonic_ns()}"
+        # exec: the pane's process is mockint itself, so close() can kill it.
         command = ["env", "-u", "MOCKINT_TEST_ENCODER", *(f"{k}={v}" for k, v in env.items()), *args]
         self.started = time.perf_counter()
         self._tmux("new-session", "-d", "-x", str(size[0]), "-y", str(size[1]), "-s", "bench", "--", *command)
@@ -78,6 +81,12 @@ class Terminal:
         self._tmux("send-keys", "-t", "bench", name)
 
     def close(self) -> None:
+        # Killed outright: closing the terminal (SIGHUP) lets mockint save and exit on its own, which
+        # takes until the model has loaded; the next launch must not share the CPU with it.
+        pid = self._tmux("display-message", "-p", "-t", "bench", "#{pane_pid}").strip()
+        if pid.isdigit():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
 
 

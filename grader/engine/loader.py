@@ -224,7 +224,12 @@ def _line_for(node: yaml.Node | None, parts: Iterable[str | int]) -> int | None:
     return best
 
 
-class _RubricYamlLoader(yaml.SafeLoader):
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser where PyYAML was built with it: a pack's 17 files parse in about 0.05 s instead
+of 0.4 s, time the candidate otherwise waits before the briefing appears. Same safe constructor."""
+
+
+class _RubricYamlLoader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
     """PyYAML's safe loader, except that a mapping key written twice is an error."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -262,18 +267,26 @@ def _read_text(path: Path) -> str:
 
 def _check_shape(path: Path, text: str) -> None:
     """Refuse nesting deeper than MAX_YAML_DEPTH and aliases, scanning events (no recursion)."""
+    too_deep = f"nested more than {MAX_YAML_DEPTH} levels deep; a rubric file needs about five"
     depth = 0
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise RubricError(path, f"nested more than {MAX_YAML_DEPTH} levels deep; a rubric file needs "
-                                  "about five", line=event.start_mark.line + 1)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-        elif isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise RubricError(path, "YAML anchors and aliases (&name, *name) are not supported in rubric "
-                              "files; write the text out", line=event.start_mark.line + 1)
+    try:
+        for event in yaml.parse(text, Loader=_SAFE_LOADER):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise RubricError(path, too_deep, line=event.start_mark.line + 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise RubricError(path, "YAML anchors and aliases (&name, *name) are not supported in rubric "
+                                  "files; write the text out", line=event.start_mark.line + 1)
+    except yaml.MarkedYAMLError as exc:
+        # libyaml looks ahead through a flow collection and stops at its own depth limit (1000)
+        # before yielding the event that is too deep here.
+        if "nesting depth" not in str(exc.problem):
+            raise
+        mark = exc.problem_mark or exc.context_mark
+        raise RubricError(path, too_deep, line=mark.line + 1 if mark else None) from None
 
 
 def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
