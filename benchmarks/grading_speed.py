@@ -4,7 +4,8 @@
 
 Figures: warm latency p50/p95 for a ~160-word answer against a nine-point rubric (the judge's
 memory of pairs it has read is cleared before each timed grade, so every grade pays for the judge);
-answers per second over the style-shift dev answers graded in one batch; grading time over bare
+answers per second over the style-shift dev answers graded in one batch; how much resident memory
+grows over 100 distinct answers graded one by one (it should level off); grading time over bare
 encoding of the same texts; time from process start to first grade; peak memory; whether the matrix
 products ran in bfloat16 (MOCKINT_FLOAT32=1 keeps float32). Targets (grader v2 issue): p95 <= 250 ms
 warm, peak <= 700 MB.
@@ -45,6 +46,14 @@ result = grader_for_pack(loaded).grade(question, sys.argv[2])
 elapsed = time.perf_counter() - t0
 print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result.grade)
 """
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -105,6 +114,14 @@ def main() -> None:
     grader.grade_many(batch)
     per_second = len(batch) / (time.perf_counter() - start)
 
+    # A long session grades answer after answer, each of its own length: the process must not grow
+    # with every new shape of input (it did, by megabytes per grade, before passes were rounded).
+    singles = [(by_id[row["question_id"]], row["answer"]) for row in rows if row["question_id"] in by_id][:100]
+    before = resident_mb()
+    for question_, answer in singles:
+        grader.grade(question_, answer)
+    growth = resident_mb() - before
+
     figures = {
         "answer_words": len(ANSWER.split()),
         "rubric_points": len(question.points),
@@ -112,6 +129,7 @@ def main() -> None:
         "warm_latency_p50_ms": round(1000 * statistics.median(latencies), 1),
         "warm_latency_p95_ms": round(1000 * percentile(latencies, 0.95), 1),
         "batch_answers_per_second": round(per_second, 1),
+        "resident_growth_over_100_distinct_grades_mb": round(growth),
         "grading_over_bare_encoding": round(statistics.median(latencies) / statistics.median(encode_times), 3),
         "process_start_to_first_grade_s": round(float(cold_seconds), 2),
         "peak_memory_mb": round(float(peak_mb)),

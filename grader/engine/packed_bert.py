@@ -31,10 +31,13 @@ ATTENTION_GROUP_SIZE = 8
 """Texts per attention group: smaller groups pay more calls per layer, larger ones more padding
 when one text is long. For an answer's 30 texts, 4 to 32 measured within a few ms of each other."""
 
-MIN_PASS_ROWS = 16
-"""A pass multiplies at least this many token rows. Measured here, a float32 product of fewer than
-12 rows runs another kernel than a larger one and rounds a row differently; padding short passes
-keeps a text's output independent of what else its pass holds (bfloat16 products did not vary)."""
+PASS_ROW_MULTIPLE = 64
+"""A pass multiplies a number of token rows that is a multiple of this (zero rows make up the rest).
+oneDNN compiles and keeps a kernel for every matrix shape it meets: with the exact token count as
+the shape, every answer brought new shapes and the process grew by about 2.7 MB per encode call,
+without bound (measured over 100 calls). Rounded up, a pass has at most TOKENS_PER_PASS / 64
+shapes. It also keeps float32 products off the kernel that a product of fewer than 12 rows takes,
+which rounds a row differently; bfloat16 products round each row the same whatever their count."""
 
 TOKENS_PER_PASS = 4096
 """Token budget of one packed pass, so peak memory matches the stock path's batch of 16 x 256
@@ -229,9 +232,10 @@ class PackedBertLayers:
         hidden = embed.word_embeddings(token_ids) + embed.token_type_embeddings(token_types)
         hidden = embed.LayerNorm(hidden + embed.position_embeddings(positions))
         real_rows = len(token_ids)
-        if real_rows < MIN_PASS_ROWS:
-            # Rows no text attends to: they only keep the float32 matrix products on one kernel.
-            hidden = torch.cat([hidden, hidden.new_zeros(MIN_PASS_ROWS - real_rows, self.hidden_size)])
+        padded_rows = -(-real_rows // PASS_ROW_MULTIPLE) * PASS_ROW_MULTIPLE
+        if padded_rows > real_rows:
+            # Rows no text attends to: they only keep the matrix products to a few shapes.
+            hidden = torch.cat([hidden, hidden.new_zeros(padded_rows - real_rows, self.hidden_size)])
         if self._bf16_layers is not None:
             hidden = self._bf16_encoder(hidden, groups)
         else:

@@ -225,3 +225,26 @@ def test_a_failed_self_check_falls_back_to_stock_encoding(
     texts = EDGE_CASES[1:]
     assert np.array_equal(encoder.encode(texts), stock_encode(encoder.sentence_model, texts))
     assert encoder.sentence_model.max_seq_length == 256
+
+
+@pytest.mark.parametrize("bfloat16", [False, True])
+def test_matrix_products_come_in_few_shapes_whatever_the_texts(
+    model: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch, bfloat16: bool
+) -> None:
+    # oneDNN keeps a compiled kernel per product shape: exact token counts as shapes grew the process
+    # by megabytes per call, without bound.
+    rows_seen: set[int] = set()
+    real_linear = packed_bert.functional.linear
+
+    def recording_linear(inputs: Any, *args: Any) -> Any:
+        rows_seen.add(int(inputs.shape[0]))
+        return real_linear(inputs, *args)
+
+    monkeypatch.setattr(packed_bert.functional, "linear", recording_linear)
+    encoder = packed_bert.PackedBertEncoder(model, bfloat16=bfloat16)
+    texts = rubric_texts()
+    for count in range(1, 30):
+        encoder.encode(texts[count : count * 2])
+    assert rows_seen and all(rows % packed_bert.PASS_ROW_MULTIPLE == 0 for rows in rows_seen)
+    # 28 calls of different token counts; their products come in no more shapes than 64-row steps allow.
+    assert len(rows_seen) <= max(rows_seen) // 64 + 1
