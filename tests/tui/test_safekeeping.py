@@ -104,9 +104,10 @@ async def test_the_draft_is_saved_about_a_second_after_typing_stops(store: Store
         assert notes == ["half an answer and a bit more"]  # one draft, updated in place
 
 
-async def test_a_stop_signal_saves_the_draft_and_exits(store: Store) -> None:
+async def test_a_stop_signal_saves_the_draft_and_exits(store: Store, monkeypatch) -> None:
     import signal
 
+    monkeypatch.setattr("grader.tui.app._end_process", lambda code: None)  # this process must live on
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         await begin(pilot)
@@ -156,3 +157,27 @@ def test_the_exit_message_says_saved_only_when_everything_was(tmp_path) -> None:
     lost = exit_message("s1", False, unsaved)
     assert "NOT saved" in lost and "free some disk space" in lost and "mockint-recovery.txt" in lost
     assert "saved." not in lost.replace("NOT saved", "")
+
+
+async def test_a_process_that_does_not_exit_after_a_stop_signal_ends_itself(store: Store, monkeypatch) -> None:
+    import signal
+    import time
+
+    from grader.tui import app as app_module
+
+    ended: list[int] = []
+    monkeypatch.setattr(app_module, "STOP_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr(app_module, "_end_process", ended.append)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        await begin(pilot)
+        await type_text(pilot, "typed before the terminal closed")
+        app._stop_on_signal(signal.SIGHUP)
+        await pilot.pause()
+    # This test process is still alive after the grace period, as a hung shutdown would be.
+    deadline = time.monotonic() + 5
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ended == [128 + signal.SIGHUP]
+    notes = [t.text for t in store.turns(app.session_id or "") if t.kind == "note"]
+    assert notes == ["typed before the terminal closed"]  # saved before the process could be ended
