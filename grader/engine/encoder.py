@@ -118,27 +118,12 @@ class SentenceTransformerEncoder:
             path = self._explicit_path or packaged_model_path()
             if not path.exists():
                 raise ModelUnavailableError(f"model path {path} does not exist")
-            # Never reach for a hub: this tool is offline by design.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            # OpenMP threads that finish early spin while waiting for work; when another process
-            # keeps a core busy they steal it from the thread still computing. With one busy
-            # process beside it, `make bench` measured warm p50 685 ms with the default policy and
-            # 90 ms with OMP_WAIT_POLICY=ACTIVE, against 54 ms passive; on an idle machine passive
-            # waiting costs about a third more (55 against 41 ms), far less than it saves, and it
-            # leaves the TUI's own thread a core while an answer is graded. A user who knows the
-            # machine is idle can still set OMP_WAIT_POLICY. OpenMP reads it once, when torch loads,
-            # so it must be set before that import.
-            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            prepare_model_environment()
             try:
                 from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as transformers_logging
             except ImportError:
                 raise ModelUnavailableError(f"sentence-transformers is not installed; {INSTALL_HINT}") from None
-            # A progress bar on stderr would tear through the TUI and pollute --json pipelines.
-            transformers_logging.disable_progress_bar()
-            transformers_logging.set_verbosity_error()
+            quiet_transformers()
             try:
                 model = SentenceTransformer(str(path), device="cpu")
             except Exception as exc:  # any loader failure means the same to the user
@@ -166,6 +151,33 @@ class SentenceTransformerEncoder:
         if self._model is None:
             self.load()
         return int(self._model.get_sentence_embedding_dimension())  # type: ignore[union-attr]
+
+
+def prepare_model_environment() -> None:
+    """Settings torch and transformers read once, when first imported, so whichever model loads
+    first (the encoder or the judge) calls this before importing them."""
+    # Never reach for a hub: this tool is offline by design.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # OpenMP threads that finish early spin while waiting for work; when another process
+    # keeps a core busy they steal it from the thread still computing. With one busy
+    # process beside it, `make bench` measured warm p50 685 ms with the default policy and
+    # 90 ms with OMP_WAIT_POLICY=ACTIVE, against 54 ms passive; on an idle machine passive
+    # waiting costs about a third more (55 against 41 ms), far less than it saves, and it
+    # leaves the TUI's own thread a core while an answer is graded. A user who knows the
+    # machine is idle can still set OMP_WAIT_POLICY. OpenMP reads it once, when torch loads,
+    # so it must be set before that import.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def quiet_transformers() -> None:
+    """No progress bars or warnings from transformers: on stderr they would tear through the TUI,
+    print into the terminal after mockint has exited, and pollute --json pipelines."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
 
 
 def _stock_encode(model: Any, texts: Sequence[str], batch_size: int) -> np.ndarray:

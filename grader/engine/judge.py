@@ -24,7 +24,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from grader.engine.encoder import ModelUnavailableError, bfloat16_allowed, packaged_model_path
+from grader.engine.encoder import (
+    ModelUnavailableError,
+    bfloat16_allowed,
+    packaged_model_path,
+    prepare_model_environment,
+    quiet_transformers,
+)
 
 if TYPE_CHECKING:  # packed_bert imports torch, which the judge imports only when it loads
     from grader.engine.packed_bert import PackedBertLayers
@@ -152,12 +158,14 @@ class MiniLMJudge:
             if self._model is not None:
                 return
             _ = self.judge_id  # a missing weights file is reported before torch is imported
+            prepare_model_environment()
             try:
                 import torch  # noqa: F401 -- checked here, so a missing torch is reported in one line
                 from safetensors.torch import load_file
                 from transformers import AutoTokenizer
             except ImportError as exc:
                 raise JudgeUnavailableError(f"the judge needs torch and transformers ({exc.name} is missing)") from None
+            quiet_transformers()
             base = self._base_path or packaged_model_path()
             try:
                 model = build_model(base)

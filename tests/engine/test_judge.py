@@ -292,3 +292,25 @@ def test_in_float32_a_short_pair_reads_the_same_alone_and_in_company(monkeypatch
     others = [(f"Sentence {n} is about something else entirely, {'very ' * n}much.", "Use dropout.") for n in range(6)]
     in_company = judge.judge([*others[:3], pair, *others[3:]])[3]
     assert (alone == in_company).all()
+
+
+@pytest.mark.real_model
+def test_a_judge_loaded_before_the_encoder_is_quiet_and_sets_up_torch_as_the_encoder_does():
+    # The grader loads the judge first: a progress bar on stderr would tear through the TUI, and
+    # OpenMP reads its wait policy only when torch is first imported.
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import os\n"
+        "from grader.engine.judge import MiniLMJudge\n"
+        "MiniLMJudge().load()\n"
+        "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('HF_HUB_OFFLINE'))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "HF_HUB_OFFLINE")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["PASSIVE", "1"]
+    assert "Loading weights" not in done.stderr and "%|" not in done.stderr
