@@ -169,7 +169,7 @@ class MiniLMJudge:
             base = self._base_path or packaged_model_path()
             try:
                 model = build_model(base)
-                state = {name: tensor.float() for name, tensor in load_file(str(self._weights_path)).items()}
+                state = load_file(str(self._weights_path))  # float16; load_state_dict converts as it copies
                 missing, unexpected = model.load_state_dict(state, strict=False)
             except (OSError, RuntimeError, ValueError) as exc:
                 raise JudgeUnavailableError(f"cannot load the judge from {self._weights_path}: {exc}") from None
