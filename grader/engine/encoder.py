@@ -130,6 +130,9 @@ class SentenceTransformerEncoder:
                 raise ModelUnavailableError(f"cannot load the sentence model from {path}: {exc}") from exc
             self._packed = _checked_packed_encoder(model)
             self._model = model
+            if self._explicit_path is None:
+                global _packaged_embeddings
+                _packaged_embeddings = _bert_embeddings(model)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if self._model is None:
@@ -151,6 +154,23 @@ class SentenceTransformerEncoder:
         if self._model is None:
             self.load()
         return int(self._model.get_sentence_embedding_dimension())  # type: ignore[union-attr]
+
+
+_packaged_embeddings: Any = None
+"""The embeddings module of the packaged model once an encoder in this process has loaded it."""
+
+
+def loaded_packaged_embeddings() -> Any:
+    """The packaged model's BERT embeddings if an encoder has loaded that model, else None: the judge,
+    built on the same model with its embeddings frozen, uses them rather than load a second copy."""
+    return _packaged_embeddings
+
+
+def _bert_embeddings(model: Any) -> Any:
+    try:
+        return model[0].auto_model.embeddings
+    except (AttributeError, IndexError, TypeError):  # not a BERT-based model laid out as expected
+        return None
 
 
 def prepare_model_environment() -> None:

@@ -170,9 +170,11 @@ class Grader:
 
     def warm(self, questions: Sequence[Question]) -> None:
         """Load the models and encode every rubric text now (in one batch) rather than on first grade."""
-        load_judge = getattr(self.judge, "load", None)
-        if load_judge is not None:
-            load_judge()
+        # The encoder first: the judge then shares its copy of the embeddings.
+        for model in (self.encoder, self.judge):
+            load = getattr(model, "load", None)
+            if load is not None:
+                load()
         missing = [q for q in questions if (q.id, q.version) not in self._rubrics]
         if isinstance(self._rubric_encoder, CachedEncoder):
             # One batch fills the cache; each question below then reads its vectors from it. Without a

@@ -27,6 +27,7 @@ import numpy as np
 from grader.engine.encoder import (
     ModelUnavailableError,
     bfloat16_allowed,
+    loaded_packaged_embeddings,
     packaged_model_path,
     prepare_model_environment,
     quiet_transformers,
@@ -81,15 +82,29 @@ def stored_judge_id(path: Path = JUDGE_WEIGHTS_PATH) -> str | None:
     return f"minilm-judge@{weights_fingerprint(path)}" if path.is_file() else None
 
 
-def build_model(base_path: Path) -> Any:
-    """The judge network: the sentence model's BERT with a three-way head on its mean-pooled tokens."""
+def build_model(base_path: Path, embeddings: Any | None = None) -> Any:
+    """The judge network: the sentence model's BERT with a three-way head on its mean-pooled tokens.
+
+    ``embeddings``: the loaded embeddings module of a BERT built from ``base_path`` (the encoder's).
+    The judge's embeddings are the base model's, frozen in training, so it uses that module instead
+    of loading a second copy (about 47 MB); its other weights are left unset, for the caller to load.
+    """
     import torch
-    from transformers import AutoModel
+    from transformers import AutoConfig, AutoModel
 
     class JudgeNetwork(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.bert = AutoModel.from_pretrained(str(base_path))
+            if embeddings is None:
+                self.bert = AutoModel.from_pretrained(str(base_path))
+            else:
+                with torch.device("meta"):  # nothing allocated or initialised: the weights come next
+                    bert = AutoModel.from_config(AutoConfig.from_pretrained(str(base_path)))
+                bert.encoder.to_empty(device="cpu")
+                if bert.pooler is not None:
+                    bert.pooler.to_empty(device="cpu")
+                bert.embeddings = embeddings
+                self.bert = bert
             self.head = torch.nn.Linear(self.bert.config.hidden_size, len(LABELS))
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
@@ -167,8 +182,10 @@ class MiniLMJudge:
                 raise JudgeUnavailableError(f"the judge needs torch and transformers ({exc.name} is missing)") from None
             quiet_transformers()
             base = self._base_path or packaged_model_path()
+            # The packaged model's embeddings, if an encoder in this process has loaded them.
+            shared = loaded_packaged_embeddings() if self._base_path is None else None
             try:
-                model = build_model(base)
+                model = build_model(base, shared)
                 state = load_file(str(self._weights_path))  # float16; load_state_dict converts as it copies
                 missing, unexpected = model.load_state_dict(state, strict=False)
             except (OSError, RuntimeError, ValueError) as exc:

@@ -314,3 +314,17 @@ def test_a_judge_loaded_before_the_encoder_is_quiet_and_sets_up_torch_as_the_enc
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["PASSIVE", "1"]
     assert "Loading weights" not in done.stderr and "%|" not in done.stderr
+
+
+@pytest.mark.real_model
+def test_a_judge_loaded_after_the_encoder_shares_its_embeddings_and_reads_pairs_the_same(real_encoder):
+    from grader.engine.encoder import loaded_packaged_embeddings, packaged_model_path
+
+    shared = MiniLMJudge()
+    shared.load()
+    assert shared._model.bert.embeddings is loaded_packaged_embeddings() is not None
+    own = MiniLMJudge(base_path=packaged_model_path())  # an explicit base loads its own copy
+    own.load()
+    assert own._model.bert.embeddings is not shared._model.bert.embeddings
+    pairs = _rubric_pairs()[:60]
+    assert (shared.judge(pairs) == own.judge(pairs)).all()
