@@ -247,3 +247,23 @@ def test_a_negated_condition_leaves_the_claim_after_it_standing():
     data = _graded("pinterest.screen.overfitting", answer)
     assert "fits-noise" in _covered(data)
     assert not data["misconceptions"]
+
+
+def test_help_lists_every_command_without_loading_the_evaluation_stack():
+    # --help imports every lazy command to read its summary; scipy and scikit-learn (about a
+    # second) belong to evaluation reports only, not to listing what mockint can do.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from grader.cli import cli\n"
+        "try:\n"
+        "    cli(['--help'], standalone_mode=False)\n"
+        "finally:\n"
+        "    print('HEAVY:' + ','.join(m for m in ('scipy.stats', 'sklearn') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    for command in ("start", "eval", "grade", "rubric", "history", "code"):
+        assert f"  {command} " in done.stdout
+    assert done.stdout.strip().endswith("HEAVY:"), done.stdout.splitlines()[-1]

@@ -18,10 +18,7 @@ from grader.engine.encoder import CachedEncoder, Encoder, ModelUnavailableError,
 from grader.engine.grading import Grader, grader_for_pack
 from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, load_available, load_company
 from grader.engine.transcripts import TranscriptError, read_fitting_rows
-from grader.evaluation import render
-from grader.evaluation.baselines import default_baselines
 from grader.evaluation.datasets import Dataset, DatasetError, read_dataset, transcripts_dataset
-from grader.evaluation.harness import evaluate_dataset
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     DatasetError,
@@ -98,6 +95,9 @@ def run_dataset_eval(
     baselines: bool,
     n_resamples: int,
 ) -> dict[str, Any]:
+    from grader.evaluation.baselines import default_baselines
+    from grader.evaluation.harness import evaluate_dataset
+
     packs = _packs(company)
     if dataset_path is not None:
         dataset = read_dataset(dataset_path, packs)
@@ -275,6 +275,8 @@ def eval_command(
 
 
 def _emit_dataset(report: dict[str, Any], as_json: bool, report_path: Path | None) -> None:
+    from grader.evaluation import render  # scipy and scikit-learn: only when a report is printed
+
     if as_json:
         click.echo(render.dumps(report))
     else:
@@ -310,6 +312,7 @@ def run_benchmark_eval(data_dir: Path, model: Path | None, cache: Path) -> dict[
 def _benchmark(
     name: str, data_dir: Path | None, model: Path | None, cache: Path, as_json: bool, report_path: Path | None
 ) -> int:
+    from grader.evaluation import render  # scipy and scikit-learn: only when a report is printed
     from grader.evaluation.semeval import SemEvalDataError, bar_failures
 
     if data_dir is None:
@@ -357,6 +360,8 @@ def run_robustness_eval(company: str | None, model: Path | None, cache: Path, se
 
 
 def _robustness(company: str | None, model: Path | None, cache: Path, as_json: bool, report_path: Path | None) -> int:
+    from grader.evaluation import render  # scipy and scikit-learn: only when a report is printed
+
     report = run_robustness_eval(company, model, cache)
     packs = report.get("packs", [report])
     if as_json:
