@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch is pinned in the same pip command so pip takes the local CPU build, not a multi-GB CUDA one.
 	$(BIN)/pip install --quiet -e '.[dev]' torch==2.13.0
+	# pip compiles what it installs, but not an editable project; compiled once here, the TUI starts
+	# about 0.1 s sooner where PYTHONDONTWRITEBYTECODE stops Python caching it (stale files are
+	# simply recompiled in memory, so this can never run old code).
+	$(BIN)/python -m compileall -q grader
 	touch $(STAMP)
 
 install: $(STAMP)
