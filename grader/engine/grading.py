@@ -70,6 +70,9 @@ TOP_K = 2
 NAMED_APART_PENALTY = 0.25
 """Taken off the similarity of a sentence to a phrasing that names a sibling ("L1" against "L2"):
 as much as a negation mismatch costs, enough to drop a point match to unrelated."""
+COPIED_TERM_SHARE = 0.8
+"""Share of a sentence's key terms found in the question at which a sentence close to the question
+counts as copied from it, clauses and all."""
 EVIDENCE_FLOOR = 0.3
 """Below this similarity the closest sentence is unrelated and not worth quoting."""
 JUDGE_FLOOR = MIN_COVER_SIMILARITY
@@ -99,6 +102,7 @@ never blocking loses most of what the judge adds on answers in other voices."""
 class _RubricVectors:
     prompt: np.ndarray
     """The question and, for a multi-sentence question, each of its sentences (one row each)."""
+    prompt_texts: list[str]
     references: np.ndarray
     reference_point: np.ndarray
     reference_texts: list[str]
@@ -250,6 +254,7 @@ class Grader:
         vectors_mis = vectors[n_prompts + n_refs :] if phrasings else np.zeros((0, dim), dtype=np.float32)
         rubric = _RubricVectors(
             prompt=vectors[:n_prompts],
+            prompt_texts=prompts,
             references=vectors[n_prompts : n_prompts + n_refs],
             reference_point=np.array([i for i, _ in references], dtype=int),
             reference_texts=[ref for _, ref in references],
@@ -273,6 +278,16 @@ class Grader:
         shapes = [sentence_shape(s) for s in sentences]
         # Compared with each sentence of the question, so copying back part of a long prompt is caught.
         echo = (vectors @ rubric.prompt.T).max(axis=1) >= self.calibration.echo_threshold
+        # A clause of a sentence copied from the question is copied too, however far its own vector
+        # sits from the question: "Explain logistic regression: what it models, which loss ..." earned
+        # 2 on the clauses that name the loss. Copied means in the question's own words: a long run-on
+        # answer that touches every topic of the question sits as close to it as a copy does.
+        question_terms = key_terms(" ".join(rubric.prompt_texts))
+        echoed = {
+            u for u, close in zip(sentences, echo, strict=True)
+            if close and u in whole and term_recall(question_terms, key_terms(u)) >= COPIED_TERM_SHARE
+        }
+        echo |= np.array([parents[u] in echoed for u in sentences], dtype=bool)
         # Terms written one per sentence are a list of terms too.
         keyword_list = np.array(
             [shape.is_keyword_list or s in listed for s, shape in zip(sentences, shapes, strict=True)], dtype=bool

@@ -123,6 +123,25 @@ def test_restating_the_question_earns_nothing(grader):
     assert grader.grade(QUESTION, "What is overfitting?").grade == 0
 
 
+def test_a_copied_question_earns_nothing_through_its_clauses(grader):
+    # Long sentences are also graded clause by clause; a clause of a copied sentence sits far from
+    # the whole question but close to a point, and must not earn it.
+    long_prompt = QUESTION.model_copy(
+        update={
+            "prompt": "Explain overfitting: why does the model memorizes noise in the training data, "
+            "and what happens to training error versus validation error?"
+        }
+    )
+    copied = grader.grade(long_prompt, long_prompt.prompt)
+    assert copied.grade == 0 and not any(p.covered for p in copied.points)
+    # The same topics in the candidate's own words still earn their points.
+    own_words = (
+        "Overfitting: the model memorizes noise in the training data, so training error is low but "
+        "validation error is high, a gap that grows with model capacity and shrinks with more data."
+    )
+    assert all(p.covered for p in grader.grade(long_prompt, own_words).points)
+
+
 def test_grading_is_deterministic_and_batch_equals_single(grader):
     answers = ["The model memorizes noise in the training data.", "low training error but high validation error"]
     batch = grader.grade_many([(QUESTION, a) for a in answers])
