@@ -17,7 +17,7 @@ from typing import Any
 
 from grader.engine.grading import Grader
 from grader.engine.rubric import Question
-from grader.engine.text import words
+from grader.engine.text import has_negation_word, words
 from grader.evaluation.baselines import STOP_WORDS
 
 MAX_ATTACK_GRADE = 1
@@ -36,11 +36,22 @@ _AUX = re.compile(
 )
 
 
+_CLAUSE_BREAK = re.compile(
+    r"[,;:]|\b(which|that|because|when|where|if|while|since|so|unless|whereas|then)\b", re.IGNORECASE
+)
+
+
 def negate(sentence: str) -> str:
-    """State the opposite of a claim: 'X is Y' -> 'X is not Y'; otherwise 'It is not true that ...'."""
+    """State the opposite of a claim: 'X is Y' -> 'X is not Y'; otherwise 'It is not true that ...'.
+
+    "not" goes after the auxiliary only in a claim of one clause. In a longer sentence the first
+    auxiliary may sit in a relative or later clause ("..., which is O(log n) per draw") or negate
+    one conjunct only, which leaves the main claim standing; in a sentence already negated it makes
+    a double negative ("must not never be picked"). Those are denied as a whole instead.
+    """
     text = sentence.strip().rstrip(".")
     match = _AUX.search(text)
-    if match:
+    if match and not _CLAUSE_BREAK.search(text) and not has_negation_word(text):
         return f"{text[: match.end()]} not{text[match.end() :]}."
     return f"It is not true that {text[0].lower()}{text[1:]}."
 

@@ -15,6 +15,14 @@ def test_negate_inserts_not_after_the_auxiliary():
     assert negate("Use impression logs") == "It is not true that use impression logs."
 
 
+def test_negate_denies_a_sentence_of_several_clauses_as_a_whole():
+    # "not" after the first auxiliary would land in the relative clause and leave the claim standing.
+    claim = "Build the prefix sums once, then binary search, which is O(log n) per draw."
+    assert negate(claim) == f"It is not true that b{claim[1:]}"
+    # A claim that already holds a negation would become a double negative.
+    assert negate("Zero weights must never be picked.") == "It is not true that zero weights must never be picked."
+
+
 def test_generation_is_deterministic_and_covers_every_case(project):
     question = load_company("acme").questions[QUESTION_ID]
     first = generate_cases([question], seed=3)
