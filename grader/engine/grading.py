@@ -28,6 +28,7 @@ from grader.engine.text import (
     MAX_ANSWER_WORDS,
     clauses_after_colon,
     clauses_denied,
+    definitional_predicate,
     denegate,
     has_negation_word,
     is_negated,
@@ -398,7 +399,7 @@ class Grader:
             candidates = np.flatnonzero(sents.readable & (nearness >= JUDGE_FLOOR))
             nearest_first = candidates[np.argsort(-nearness[candidates], kind="stable")]
             for i in nearest_first[:JUDGE_SENTENCES_PER_POINT]:
-                pairs.append((sents.texts[i], rubric.reference_texts[closest[i]]))
+                pairs.append((definitional_predicate(sents.texts[i]), rubric.reference_texts[closest[i]]))
                 cells.append((int(i), p, int(closest[i])))
         if not pairs:
             return entailment, contradiction, read

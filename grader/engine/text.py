@@ -338,6 +338,29 @@ def is_negation_cue(word: str) -> bool:
     return word in NEGATION_CUES or word.endswith("n't")
 
 
+_DEFINITIONAL_OPENER = re.compile(
+    r"^\s*(?:[\w'-]+\s+){0,3}?[\w'-]+\s+(?:is|are|'s)\s+(?:basically\s+|just\s+|simply\s+)?(?:when|where)\s+"
+    r"|^\s*(?:[\w'-]+\s+){0,3}?[\w'-]+\s+(?:means|happens\s+when|occurs\s+when)\s+(?:that\s+)?",
+    re.IGNORECASE,
+)
+
+
+def definitional_predicate(text: str) -> str:
+    """What a definition says, without its "X is when" opener: "Overfitting is when the model
+    memorizes noise" -> "the model memorizes noise"; any other text unchanged.
+
+    The judge learned from short-answer data in which a sentence whose subject differs from the
+    reference's usually contradicts it, so it read "Overfitting is when the model memorizes noise"
+    beside "The model learns the noise ..." as a contradiction (0.97), and the most common form of
+    a correct definition lost its point.
+    """
+    match = _DEFINITIONAL_OPENER.match(text)
+    if match is None:
+        return text
+    rest = text[match.end() :]
+    return rest if len(words(rest)) >= 3 else text
+
+
 def has_negation_word(text: str) -> bool:
     """Whether any negation word appears at all, local or not ("doesn't generalize" in a definition
     counts): what a reader that sees words, not scope, reacts to."""

@@ -118,6 +118,14 @@ def test_a_negation_that_is_part_of_a_definition_is_not_read_as_a_contradiction(
     assert result.contradicted_share == 0.0
 
 
+def test_the_judge_reads_a_definition_without_its_opener(judged, judge):
+    # The shipped judge read "Overfitting is when the model memorizes noise" beside "The model
+    # learns the noise ..." as a contradiction (0.97): a subject the reference lacks.
+    judged.grade(QUESTION, "Overfitting is when the model memorizes noise in the training data.")
+    assert judge.read and all(not text.startswith("Overfitting") for text, _ in judge.read)
+    assert any(text.startswith("the model memorizes noise") for text, _ in judge.read)
+
+
 def test_unrelated_sentences_are_not_sent_to_the_judge(fake_encoder, judge):
     grader = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
     grader.grade(QUESTION, "Bananas grow in warm countries.")
@@ -278,6 +286,20 @@ def test_a_judge_whose_packed_pass_drifts_uses_its_own_forward_pass(monkeypatch)
     assert judge._packed is None
     paraphrase = judge.judge([("l1 pushes a bunch of weights all the way to zero", "L1 drives some weights to zero.")])
     assert paraphrase[0].argmax() == LABELS.index("entail")
+
+
+@pytest.mark.real_model
+def test_a_textbook_definition_earns_its_point_with_the_shipped_judge():
+    from grader.engine.grading import grader_for_pack
+    from grader.engine.loader import find_question, load_all
+
+    loaded, question = find_question("pinterest.screen.overfitting", load_all())
+    answer = (
+        "Overfitting is when the model memorizes the noise in its training data, so training error is "
+        "low but validation error is much higher."
+    )
+    points = {p.point_id: p for p in grader_for_pack(loaded).grade(question, answer).points}
+    assert points["fits-noise"].covered and points["generalization-gap"].covered
 
 
 @pytest.mark.real_model

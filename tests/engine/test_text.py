@@ -1,6 +1,14 @@
 import pytest
 
-from grader.engine.text import is_negated, is_non_answer, sentence_shape, split_clauses, split_sentences, truncate
+from grader.engine.text import (
+    definitional_predicate,
+    is_negated,
+    is_non_answer,
+    sentence_shape,
+    split_clauses,
+    split_sentences,
+    truncate,
+)
 
 
 def test_split_sentences_handles_bullets_and_semicolons():
@@ -203,3 +211,24 @@ def test_clauses_after_a_colon_are_their_own_claims_when_the_negation_precedes_i
     # A list after the colon spells out the denied claim; "not true that" denies all that follows.
     assert not clauses_after_colon("You don't break metrics down by segment: new versus existing users, new ads")
     assert not clauses_after_colon("It is not true that we break metrics down: they are new users, and new ads")
+
+
+@pytest.mark.parametrize(
+    ("text", "predicate"),
+    [
+        ("Overfitting is when the model memorizes the noise in its training data.",
+         "the model memorizes the noise in its training data."),
+        ("L1 regularization is when you add the absolute weights to the loss.",
+         "you add the absolute weights to the loss."),
+        ("Overfitting means that the model fits noise.", "the model fits noise."),
+        ("Overfitting happens when the model fits noise.", "the model fits noise."),
+        ("Dropout is where units are zeroed at random.", "units are zeroed at random."),
+        # Not a definition's opener, or too little left after it: unchanged.
+        ("When a model overfits, it memorizes noise.", "When a model overfits, it memorizes noise."),
+        ("Variance is how much the model changes.", "Variance is how much the model changes."),
+        ("Training error is low.", "Training error is low."),
+        ("Bias is when it's off.", "Bias is when it's off."),
+    ],
+)
+def test_definitional_predicate_drops_only_the_opener(text, predicate):
+    assert definitional_predicate(text) == predicate
