@@ -16,6 +16,9 @@ judge never sees a Pinterest question, reference or transcript):
   term, direction or order swapped so it turns false (no negation word added), and three
   confidently wrong claims. Not in the shipped weights: it lifted held-out swap detection from 0.25
   to 0.41 but not the grader (see the model card).
+- With --definition-openers, half the pack texts that open with a subject are put behind "TOPIC is
+  when ..." and similar openers, whatever their label. Not in the shipped weights: it lowered the
+  grader's style-shift dev QWK from 0.741 to 0.705 (see the model card).
 - The Meta and Airbnb rubrics themselves: references of one point against each other (entail),
   misconception phrasings against their point's references (contradict), references of other
   points of the same question (neutral).
@@ -112,6 +115,39 @@ def swapped_pairs(pairs: list[Pair], rng: random.Random) -> list[Pair]:
     return out
 
 
+DEFINITION_OPENERS = ("{topic} is when {text}", "{topic} means {text}", "{topic} is where {text}",
+                      "{topic} happens when {text}")
+"""Openers a candidate puts before a definition. The judge learned from SemEval that a subject the
+reference lacks marks an error, and read "Overfitting is when the model memorizes noise" beside
+"The model learns the noise ..." as a contradiction (0.97)."""
+OPENER_SHARE = 0.5
+_SUBJECT_OPENINGS = frozenset((
+    "the", "a", "an", "it", "its", "each", "every", "they", "their", "this", "these", "those", "all",
+    "most", "some", "many", "one", "your", "you", "we",
+))
+"""First words of a text that reads as a clause after "X is when" (an imperative would not)."""
+
+
+def question_topic(question_id: str) -> str:
+    """A question's subject from its id: "airbnb.fundamentals.feature-normalisation" -> "Feature normalisation"."""
+    slug = question_id.rsplit(".", 1)[-1].replace("-vs-", " versus ").replace("-", " ")
+    return slug[:1].upper() + slug[1:]
+
+
+def with_definition_openers(pairs: list[Pair], topics: dict[str, str], rng: random.Random) -> list[Pair]:
+    """A share of the pairs, of every label alike, with the candidate text behind a definition's
+    opener naming its question's topic: the opener must say nothing of the label."""
+    out: list[Pair] = []
+    for text, reference, label in pairs:
+        topic = topics.get(text)
+        first = text.split(maxsplit=1)[0].lower() if text.strip() else ""
+        if topic and first in _SUBJECT_OPENINGS and rng.random() < OPENER_SHARE:
+            opener = rng.choice(DEFINITION_OPENERS)
+            text = opener.format(topic=topic, text=text[:1].lower() + text[1:])
+        out.append((text, reference, label))
+    return out
+
+
 def semeval_pairs(limit: int, rng: random.Random) -> list[Pair]:
     pairs: list[Pair] = []
     for corpus in ("scientsbank", "beetle"):
@@ -128,12 +164,19 @@ def semeval_pairs(limit: int, rng: random.Random) -> list[Pair]:
     return pairs[:limit]
 
 
+TOPICS: dict[str, str] = {}
+"""Each training text's question topic (for --definition-openers), filled as pairs are made."""
+
+
 def rubric_pairs(rng: random.Random) -> tuple[list[Pair], dict[tuple[str, str], list[str]]]:
     """Pairs from the training packs' own rubrics, and every point's references by (question, point)."""
     pairs: list[Pair] = []
     references: dict[tuple[str, str], list[str]] = {}
     for company in TRAINING_PACKS:
         for question in load_company(company).questions.values():
+            for point in question.points:
+                for text in (*point.references, *(ph for m in point.misconceptions for ph in m.phrasings)):
+                    TOPICS[text] = question_topic(question.id)
             if question.id in HELD_OUT_QUESTIONS:
                 for point in question.points:
                     references[(question.id, point.id)] = list(point.references)
@@ -170,6 +213,7 @@ def contrast_pairs(
             if refs is None or row["label"] not in LABELS:
                 print(f"{path.name}:{number}: skipped (unknown point or label)", file=sys.stderr)
                 continue
+            TOPICS[row["text"]] = question_topic(row["question"])
             target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
             for ref in rng.sample(refs, k=min(2, len(refs))):
                 target.append((row["text"], ref, row["label"]))
@@ -223,6 +267,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=4e-5)
     parser.add_argument("--minimal-pairs", action="store_true", help="also train on minimal-pairs-*.jsonl")
+    parser.add_argument("--definition-openers", action="store_true",
+                        help="put a share of the pack pairs' texts behind 'TOPIC is when ...' openers")
     args = parser.parse_args()
 
     import torch
@@ -240,6 +286,8 @@ def main() -> int:
     held_out += held_out_swaps
     held_out_kinds += ["script-swap"] * len(held_out_swaps)
     pairs = from_rubrics + from_contrast + from_swaps + from_semeval
+    if args.definition_openers:
+        pairs = with_definition_openers(from_rubrics + from_contrast + from_swaps, TOPICS, rng) + from_semeval
     print(
         f"pairs: rubrics {len(from_rubrics)}, contrast {len(from_contrast)}, swaps {len(from_swaps)}, "
         f"semeval {len(from_semeval)}; "
