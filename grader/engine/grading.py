@@ -103,7 +103,8 @@ never blocking loses most of what the judge adds on answers in other voices."""
 class _RubricVectors:
     prompt: np.ndarray
     """The question and, for a multi-sentence question, each of its sentences (one row each)."""
-    prompt_texts: list[str]
+    prompt_terms: frozenset[str]
+    """The question's key terms: a sentence made mostly of them is copied from it."""
     references: np.ndarray
     reference_point: np.ndarray
     reference_texts: list[str]
@@ -255,7 +256,7 @@ class Grader:
         vectors_mis = vectors[n_prompts + n_refs :] if phrasings else np.zeros((0, dim), dtype=np.float32)
         rubric = _RubricVectors(
             prompt=vectors[:n_prompts],
-            prompt_texts=prompts,
+            prompt_terms=key_terms(" ".join(prompts)),
             references=vectors[n_prompts : n_prompts + n_refs],
             reference_point=np.array([i for i, _ in references], dtype=int),
             reference_texts=[ref for _, ref in references],
@@ -283,10 +284,9 @@ class Grader:
         # sits from the question: "Explain logistic regression: what it models, which loss ..." earned
         # 2 on the clauses that name the loss. Copied means in the question's own words: a long run-on
         # answer that touches every topic of the question sits as close to it as a copy does.
-        question_terms = key_terms(" ".join(rubric.prompt_texts))
         echoed = {
             u for u, close in zip(sentences, echo, strict=True)
-            if close and u in whole and term_recall(question_terms, key_terms(u)) >= COPIED_TERM_SHARE
+            if close and u in whole and term_recall(rubric.prompt_terms, key_terms(u)) >= COPIED_TERM_SHARE
         }
         echo |= np.array([parents[u] in echoed for u in sentences], dtype=bool)
         # Terms written one per sentence are a list of terms too.
