@@ -335,6 +335,10 @@ def main() -> int:
     save_judge_weights(model, args.out)
     size = args.out.stat().st_size / 1e6
     print(f"wrote {args.out} ({size:.1f} MB) in {(time.time() - started) / 60:.1f} min", flush=True)
+    # The verdicts the shipped judge checks its packed pass against at load, from the saved weights.
+    from record_model_checks import record_judge_check
+
+    print(f"wrote {record_judge_check(args.out)}", flush=True)
     return 0
 
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from grader.engine.bert_checkpoint import SentenceCheckpoint
     from grader.engine.packed_bert import PackedBertEncoder
 
 PACKAGED_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -77,8 +79,16 @@ def packaged_model_path() -> Path:
 class SentenceTransformerEncoder:
     """A local sentence-transformers model on the CPU; the packaged MiniLM unless a path is given.
 
-    Loading is deferred to the first ``encode`` (or an explicit ``load``) because importing
-    sentence-transformers costs seconds; the TUI calls ``load`` from a background worker.
+    Loading is deferred to the first ``encode`` (or an explicit ``load``) because importing torch
+    costs about a second; the TUI calls ``load`` from a background worker.
+
+    A BERT checkpoint laid out as Transformer -> mean Pooling -> Normalize (the packaged model is
+    one) is read with torch, safetensors and tokenizers alone (``bert_checkpoint``) and encoded by
+    the packed pass, without importing sentence-transformers: that import costs about 2.8 s and
+    190 MB, for code the packed pass does not run. The packed pass is trusted only after it gives
+    sentence-transformers' own vectors for ``FAST_PATH_CHECK_TEXTS``: for the packaged model those
+    were recorded once (``encoder_check.json``, kept current by a test), for any other model they
+    are computed at load. Anything else is loaded and encoded by sentence-transformers itself.
     """
 
     def __init__(self, model_path: str | Path | None = None, *, batch_size: int = 16) -> None:
@@ -87,7 +97,7 @@ class SentenceTransformerEncoder:
         # Only the stock path batches: the packed fast path computes no padding in the first place.
         self._explicit_path = Path(model_path) if model_path is not None else None
         self._batch_size = batch_size
-        self._model = None
+        self._model: Any = None  # the sentence-transformers model, when the stock path needs it
         self._packed: PackedBertEncoder | None = None
         self._lock = threading.Lock()
 
@@ -99,7 +109,7 @@ class SentenceTransformerEncoder:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._packed is not None or self._model is not None
 
     @property
     def fast_path(self) -> bool:
@@ -113,29 +123,48 @@ class SentenceTransformerEncoder:
 
     def load(self) -> None:
         with self._lock:
-            if self._model is not None:
+            if self.loaded:
                 return
             path = self._explicit_path or packaged_model_path()
             if not path.exists():
                 raise ModelUnavailableError(f"model path {path} does not exist")
             prepare_model_environment()
             try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError:
-                raise ModelUnavailableError(f"sentence-transformers is not installed; {INSTALL_HINT}") from None
-            quiet_transformers()
+                import torch  # noqa: F401 -- checked here, so a missing torch is reported in one line
+
+                from grader.engine.bert_checkpoint import UnsupportedCheckpointError, read_sentence_checkpoint
+            except ImportError as exc:
+                raise ModelUnavailableError(f"{exc.name} is not installed; {INSTALL_HINT}") from None
             try:
-                model = SentenceTransformer(str(path), device="cpu")
-            except Exception as exc:  # any loader failure means the same to the user
-                raise ModelUnavailableError(f"cannot load the sentence model from {path}: {exc}") from exc
-            self._packed = _checked_packed_encoder(model)
-            self._model = model
+                checkpoint = read_sentence_checkpoint(path)
+            except UnsupportedCheckpointError:
+                checkpoint = None  # another layout: sentence-transformers loads it below
+            except (OSError, RuntimeError) as exc:  # unreadable or truncated weights
+                raise ModelUnavailableError(f"cannot load the sentence model from {path}: {exc}") from None
+            if checkpoint is not None:
+                self._packed = _checked_packed_encoder(checkpoint, lambda: self._check_vectors(path))
+            if self._packed is None:
+                self._model = self._model or _load_stock_model(path)
+                embeddings = _bert_embeddings(self._model)
+            else:
+                self._packed.layers.free_stock_weights()  # only the packed pass runs from here on
+                embeddings = checkpoint.bert.embeddings if checkpoint is not None else None
             if self._explicit_path is None:
                 global _packaged_embeddings
-                _packaged_embeddings = _bert_embeddings(model)
+                _packaged_embeddings = embeddings
+
+    def _check_vectors(self, path: Path) -> np.ndarray:
+        """Sentence-transformers' own vectors of ``FAST_PATH_CHECK_TEXTS`` at ``FAST_PATH_CHECK_MAX_TOKENS``:
+        recorded for the packaged model, computed by loading the model for any other."""
+        if self._explicit_path is None:
+            recorded = recorded_check_vectors()
+            if recorded is not None:
+                return recorded
+        self._model = self._model or _load_stock_model(path)
+        return stock_check_vectors(self._model)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if self._model is None:
+        if not self.loaded:
             self.load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -145,15 +174,66 @@ class SentenceTransformerEncoder:
 
     @property
     def sentence_model(self):  # type: ignore[no-untyped-def]
-        """The loaded sentence-transformers model, for callers that need its token embeddings."""
+        """The model loaded by sentence-transformers, for callers that need its token embeddings
+        (the SemEval alignment features). Loaded on first use: grading itself never needs it."""
         self.load()
+        with self._lock:
+            if self._model is None:
+                self._model = _load_stock_model(self._explicit_path or packaged_model_path())
         return self._model
 
     @property
     def dimension(self) -> int:
-        if self._model is None:
+        if not self.loaded:
             self.load()
+        if self._packed is not None:
+            return self._packed.dimension
         return int(self._model.get_sentence_embedding_dimension())  # type: ignore[union-attr]
+
+
+def _load_stock_model(path: Path) -> Any:
+    """The model at ``path`` loaded by sentence-transformers on the CPU."""
+    prepare_model_environment()
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        raise ModelUnavailableError(f"sentence-transformers is not installed; {INSTALL_HINT}") from None
+    quiet_transformers()
+    try:
+        return SentenceTransformer(str(path), device="cpu")
+    except Exception as exc:  # any loader failure means the same to the user
+        raise ModelUnavailableError(f"cannot load the sentence model from {path}: {exc}") from exc
+
+
+ENCODER_CHECK_PATH = Path(__file__).parent / "encoder_check.json"
+"""Sentence-transformers' vectors of the check texts with the packaged model, written by
+``scripts/record_model_checks.py``; a real-model test fails when they no longer match."""
+
+
+def stock_check_vectors(model: Any) -> np.ndarray:
+    """``model``'s own vectors of ``FAST_PATH_CHECK_TEXTS``, cut at ``FAST_PATH_CHECK_MAX_TOKENS``."""
+    limit = model.max_seq_length
+    # Lowering the limit checks truncation all the same at a fraction of the cost; it is restored
+    # whatever happens.
+    model.max_seq_length = min(limit, FAST_PATH_CHECK_MAX_TOKENS)
+    try:
+        # One batch: each stock forward pass has a fixed cost of about 10 ms, whatever its size.
+        return _stock_encode(model, FAST_PATH_CHECK_TEXTS, batch_size=len(FAST_PATH_CHECK_TEXTS))
+    finally:
+        model.max_seq_length = limit
+
+
+def recorded_check_vectors(path: Path = ENCODER_CHECK_PATH) -> np.ndarray | None:
+    """The packaged model's recorded check vectors; None when the record is missing, unreadable or
+    was made for other texts or another token limit (the caller then computes them)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record["texts"] != list(FAST_PATH_CHECK_TEXTS) or record["max_tokens"] != FAST_PATH_CHECK_MAX_TOKENS:
+            return None
+        vectors = np.asarray(record["vectors"], dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return vectors if vectors.ndim == 2 and len(vectors) == len(FAST_PATH_CHECK_TEXTS) else None
 
 
 _packaged_embeddings: Any = None
@@ -231,46 +311,38 @@ def bfloat16_allowed() -> bool:
     return os.environ.get(FLOAT32_ENV, "").strip() in ("", "0") and _native_bfloat16()
 
 
-def _checked_packed_encoder(model: Any) -> PackedBertEncoder | None:
-    """The packed pass for ``model`` if it supports it and matches stock encoding, else None.
+def _checked_packed_encoder(
+    checkpoint: SentenceCheckpoint, stock_vectors: Callable[[], np.ndarray]
+) -> PackedBertEncoder | None:
+    """The packed pass over ``checkpoint`` if it gives ``stock_vectors()`` on the check texts, else None.
 
     The packed pass reimplements the model's forward pass, so it is trusted only after giving the
-    same vectors as the model itself on ``FAST_PATH_CHECK_TEXTS``: a library upgrade that changes
-    the architecture or preprocessing falls back to stock encoding instead of changing grades.
+    model's own vectors on ``FAST_PATH_CHECK_TEXTS``: a library upgrade that changes tokenization
+    or the maths falls back to stock encoding instead of changing grades.
     On a CPU with hardware bfloat16 the pass then runs its matrix products in bfloat16 (about 1.7x
     faster for an answer), if on every check text its vector stays within ``BFLOAT16_MIN_COSINE``
     of the stock one; ``MOCKINT_FLOAT32=1`` keeps float32.
     """
-    from grader.engine.packed_bert import PackedBertEncoder, supported
+    from grader.engine.packed_bert import PackedBertEncoder
 
-    if not supported(model):
-        return None
-    limit = model.max_seq_length
-    # Lowering the limit is safe here: the model is not yet shared with any other thread, and the
-    # limit is restored whatever happens.
-    model.max_seq_length = min(limit, FAST_PATH_CHECK_MAX_TOKENS)
+    check = checkpoint.limited_to(FAST_PATH_CHECK_MAX_TOKENS)
     try:
-        packed = PackedBertEncoder(model)
-        fast = packed.encode(FAST_PATH_CHECK_TEXTS)
-        # One batch: each stock forward pass has a fixed cost of about 10 ms, whatever its size.
-        stock = _stock_encode(model, FAST_PATH_CHECK_TEXTS, batch_size=len(FAST_PATH_CHECK_TEXTS))
+        fast = PackedBertEncoder(check).encode(FAST_PATH_CHECK_TEXTS)
+        stock = stock_vectors()
+    except ModelUnavailableError:
+        raise
     except Exception:  # a failing speed path must never stop the grader from loading
         return None
-    finally:
-        model.max_seq_length = limit
     if fast.shape != stock.shape or not float(np.abs(fast - stock).max()) <= FAST_PATH_TOLERANCE:
         return None
-    if not bfloat16_allowed():
-        return packed
-    model.max_seq_length = min(limit, FAST_PATH_CHECK_MAX_TOKENS)
-    try:
-        half = PackedBertEncoder(model, bfloat16=True)
-        cosines = (half.encode(FAST_PATH_CHECK_TEXTS) * stock).sum(axis=1)
-    except Exception:  # fall back to the float32 pass, which passed its check
-        return packed
-    finally:
-        model.max_seq_length = limit
-    return half if float(cosines.min()) >= BFLOAT16_MIN_COSINE else packed
+    if bfloat16_allowed():
+        try:
+            cosines = (PackedBertEncoder(check, bfloat16=True).encode(FAST_PATH_CHECK_TEXTS) * stock).sum(axis=1)
+        except Exception:  # fall back to the float32 pass, which passed its check
+            cosines = np.zeros(1)
+        if float(cosines.min()) >= BFLOAT16_MIN_COSINE:
+            return PackedBertEncoder(checkpoint, bfloat16=True)
+    return PackedBertEncoder(checkpoint)
 
 
 def _path_fingerprint(path: Path) -> str:

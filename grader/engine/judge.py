@@ -134,8 +134,63 @@ def save_judge_weights(model: Any, path: Path) -> None:
     save_file(trained_state(model), str(path))
 
 
+def check_path(weights_path: Path) -> Path:
+    """Where the stock forward pass's verdicts on ``CHECK_PAIRS`` are recorded for the weights at ``weights_path``."""
+    return weights_path.with_name("check.json")
+
+
+def stock_check_probabilities(model: Any, tokenizer: Any) -> np.ndarray:
+    """The network's own forward pass (float32, one pair at a time) on ``CHECK_PAIRS``."""
+    import torch
+
+    out = np.zeros((len(CHECK_PAIRS), len(LABELS)), dtype=np.float32)
+    with torch.inference_mode():
+        for row, pair in enumerate(CHECK_PAIRS):
+            ids, types = _pair_tensors(tokenizer.encode(*pair))
+            logits = model(ids[None], torch.ones_like(ids)[None], types[None]).float()
+            out[row] = torch.softmax(logits[0], dim=-1).numpy()
+    return out
+
+
+def record_check(model: Any, tokenizer: Any, weights_path: Path) -> Path:
+    """Write the stock pass's verdicts on ``CHECK_PAIRS`` beside the weights (``train_judge.py`` and
+    ``record_model_checks.py`` call this); the shipped judge checks its packed pass against them."""
+    import json
+
+    record = {
+        "judge_id": f"minilm-judge@{weights_fingerprint(weights_path)}",
+        "pairs": [list(pair) for pair in CHECK_PAIRS],
+        "probabilities": stock_check_probabilities(model, tokenizer).tolist(),
+    }
+    path = check_path(weights_path)
+    path.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def judge_tokenizer(base_path: Path) -> Any:
+    """The base model's tokenizer for (sentence, reference) pairs, cut to ``MAX_TOKENS`` as transformers'
+    ``truncation=True`` does (the longer text loses tokens first)."""
+    from grader.engine.bert_checkpoint import load_tokenizer
+
+    tokenizer = load_tokenizer(base_path)
+    tokenizer.enable_truncation(MAX_TOKENS, strategy="longest_first")
+    return tokenizer
+
+
+def _pair_tensors(encoding: Any) -> tuple[Any, Any]:
+    import torch
+
+    return torch.tensor(encoding.ids), torch.tensor(encoding.type_ids)
+
+
 class MiniLMJudge:
     """The shipped judge on the CPU. Loading is deferred to first use (or ``load``), as for the encoder.
+
+    It is read with torch, safetensors and tokenizers alone (``bert_checkpoint``) and run by the
+    packed pass, which is trusted only after reading ``CHECK_PAIRS`` as the network's own forward
+    pass does: against verdicts recorded beside the weights (``check.json``), or, when there are
+    none for these weights, against the network built by transformers at load. If the packed pass
+    disagrees, that network judges instead.
 
     Verdicts are remembered per pair: the same answer is graded many times during fitting and
     regrading, and a rubric's references recur in every answer.
@@ -144,7 +199,8 @@ class MiniLMJudge:
     def __init__(self, weights_path: Path = JUDGE_WEIGHTS_PATH, base_path: Path | None = None) -> None:
         self._weights_path = weights_path
         self._base_path = base_path
-        self._model: Any = None
+        self._model: Any = None  # the transformers network, only when the packed pass cannot be used
+        self._head: Any = None
         self._tokenizer: Any = None
         self._memo: dict[tuple[str, str], np.ndarray] = {}
         self._lock = threading.Lock()
@@ -166,42 +222,55 @@ class MiniLMJudge:
 
     @property
     def loaded(self) -> bool:
-        return self._model is not None
+        return self._packed is not None or self._model is not None
+
+    @property
+    def fast_path(self) -> bool:
+        """Whether verdicts come from the packed pass (False: from the transformers network)."""
+        return self._packed is not None
 
     def load(self) -> None:
         with self._lock:
-            if self._model is not None:
+            if self.loaded:
                 return
             _ = self.judge_id  # a missing weights file is reported before torch is imported
             prepare_model_environment()
             try:
-                import torch  # noqa: F401 -- checked here, so a missing torch is reported in one line
-                from safetensors.torch import load_file
-                from transformers import AutoTokenizer
+                import torch
+                from safetensors import SafetensorError
+
+                from grader.engine.bert_checkpoint import (
+                    BertConfig,
+                    UnsupportedCheckpointError,
+                    load_bert,
+                    load_embeddings,
+                )
+                from grader.engine.packed_bert import PackedBertLayers
             except ImportError as exc:
-                raise JudgeUnavailableError(f"the judge needs torch and transformers ({exc.name} is missing)") from None
-            quiet_transformers()
+                raise JudgeUnavailableError(f"the judge needs torch and tokenizers ({exc.name} is missing)") from None
             base = self._base_path or packaged_model_path()
             # The packaged model's embeddings, if an encoder in this process has loaded them.
             shared = loaded_packaged_embeddings() if self._base_path is None else None
             try:
-                model = build_model(base, shared)
-                state = load_file(str(self._weights_path))  # float16; load_state_dict converts as it copies
-                missing, unexpected = model.load_state_dict(state, strict=False)
-            except (OSError, RuntimeError, ValueError) as exc:
-                raise JudgeUnavailableError(f"cannot load the judge from {self._weights_path}: {exc}") from None
-            not_embeddings = [name for name in missing if not name.startswith("bert.embeddings.")]
-            if not_embeddings or unexpected:
-                raise JudgeUnavailableError(
-                    f"{self._weights_path}: weights do not fit the judge "
-                    f"(missing {not_embeddings[:2]}, unexpected {list(unexpected)[:2]})"
-                )
-            model.eval()  # no dropout; the passes turn gradients off for their own calls only
-            self._tokenizer = AutoTokenizer.from_pretrained(str(base))
+                config = BertConfig.read(base)
+                embeddings = shared if shared is not None else load_embeddings(config, base / "model.safetensors")
+                bert = load_bert(config, self._weights_path, prefix="bert.", embeddings=embeddings)
+                head = torch.nn.Linear(config.hidden_size, len(LABELS))
+                head.load_state_dict(_head_state(self._weights_path))
+                self._tokenizer = judge_tokenizer(base)
+            except (OSError, RuntimeError, ValueError, SafetensorError) as exc:  # UnsupportedCheckpointError too
+                reason = exc if isinstance(exc, UnsupportedCheckpointError) else f"{self._weights_path}: {exc}"
+                raise JudgeUnavailableError(f"cannot load the judge: {reason}") from None
+            self._head = head.eval().requires_grad_(False)
             # Only where the CPU multiplies bfloat16 in hardware: emulated it is slower than float32.
             self._bfloat16 = bfloat16_allowed()
-            self._model = model
-            self._packed = self._checked_packed()
+            packed = PackedBertLayers(bert, bfloat16=self._bfloat16, attention_group_size=1)
+            if self._packed_reads_as_stock(packed, base):
+                packed.free_stock_weights()  # the stock pass never runs, and the judge is big
+                self._packed = packed
+                self._model = None  # built only to check the packed pass, if there was no record
+            else:
+                self._model = self._model or self._stock_network(base)
 
     def forget(self) -> None:
         """Drop the remembered verdicts (benchmarks time the model, not the memo)."""
@@ -230,23 +299,20 @@ class MiniLMJudge:
 
         from grader.engine.packed_bert import TOKENS_PER_PASS, pass_ends
 
-        encoded = self._tokenizer(
-            [a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=MAX_TOKENS
-        )
-        lengths = [len(ids) for ids in encoded["input_ids"]]
+        encodings = self._tokenizer.encode_batch(list(pairs))
+        lengths = [len(encoding.ids) for encoding in encodings]
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
-        head = self._model.head
         with torch.inference_mode():
             first = 0
             for last in pass_ends(lengths, TOKENS_PER_PASS):
-                ids = torch.tensor([t for row in encoded["input_ids"][first:last] for t in row])
-                types = torch.tensor([t for row in encoded["token_type_ids"][first:last] for t in row])
+                ids = torch.tensor([t for encoding in encodings[first:last] for t in encoding.ids])
+                types = torch.tensor([t for encoding in encodings[first:last] for t in encoding.type_ids])
                 hidden = layers.hidden_states(ids, types, lengths[first:last])
                 offset = 0
                 for row, length in enumerate(lengths[first:last], start=first):
                     pooled = hidden[offset : offset + length].mean(dim=0, keepdim=True)
                     # One pair per product: a float32 product of a few rows rounds by how many it has.
-                    out[row] = torch.softmax(head(pooled)[0], dim=-1).numpy()
+                    out[row] = torch.softmax(self._head(pooled)[0], dim=-1).numpy()
                     offset += length
                 first = last
         return out
@@ -258,28 +324,61 @@ class MiniLMJudge:
 
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self._bfloat16):
-            for row, (sentence, reference) in enumerate(pairs):
-                batch = self._tokenizer(
-                    sentence, reference, truncation=True, max_length=MAX_TOKENS, return_tensors="pt"
-                )
-                logits = self._model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"]).float()
+            for row, pair in enumerate(pairs):
+                ids, types = _pair_tensors(self._tokenizer.encode(*pair))
+                logits = self._model(ids[None], torch.ones_like(ids)[None], types[None]).float()
                 out[row] = torch.softmax(logits[0], dim=-1).numpy()
         return out
 
-    def _checked_packed(self) -> PackedBertLayers | None:
-        """The packed pass over the judge's BERT if it reads the check pairs as the stock pass does."""
-        from grader.engine.packed_bert import PackedBertLayers
-
+    def _packed_reads_as_stock(self, packed: PackedBertLayers, base: Path) -> bool:
+        """Whether the packed pass reads ``CHECK_PAIRS`` within ``PACKED_TOLERANCE`` of the stock pass."""
         try:
-            packed = PackedBertLayers(self._model.bert, bfloat16=self._bfloat16, attention_group_size=1)
             fast = self._run_packed(packed, CHECK_PAIRS)
         except Exception:  # a failing speed path must never stop the judge from loading
+            return False
+        stock = recorded_check_probabilities(self._weights_path, self.judge_id)
+        if stock is None:  # no record for these weights: build the stock network and ask it
+            self._model = self._stock_network(base)
+            stock = stock_check_probabilities(self._model, self._tokenizer)
+        return float(np.abs(fast - stock).max()) <= PACKED_TOLERANCE
+
+    def _stock_network(self, base: Path) -> Any:
+        """The judge as transformers builds it (``build_model``) with the shipped weights."""
+        try:
+            from safetensors.torch import load_file
+        except ImportError as exc:
+            raise JudgeUnavailableError(f"the judge needs safetensors ({exc.name} is missing)") from None
+        quiet_transformers()
+        try:
+            model = build_model(base)
+            model.load_state_dict(load_file(str(self._weights_path)), strict=False)
+        except (ImportError, OSError, RuntimeError, ValueError) as exc:
+            raise JudgeUnavailableError(f"cannot load the judge from {self._weights_path}: {exc}") from None
+        return model.eval()
+
+
+def recorded_check_probabilities(weights_path: Path, judge_id: str) -> np.ndarray | None:
+    """The stock pass's recorded verdicts on ``CHECK_PAIRS`` for the judge ``judge_id``; None when
+    there is no record for exactly these weights and pairs."""
+    import json
+
+    try:
+        record = json.loads(check_path(weights_path).read_text(encoding="utf-8"))
+        if record["judge_id"] != judge_id or record["pairs"] != [list(pair) for pair in CHECK_PAIRS]:
             return None
-        stock = self._run_stock(CHECK_PAIRS)
-        if float(np.abs(fast - stock).max()) > PACKED_TOLERANCE:
-            return None
-        packed.free_stock_weights()  # the stock pass is not run again, and the judge is big
-        return packed
+        probabilities = np.asarray(record["probabilities"], dtype=np.float32)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return probabilities if probabilities.shape == (len(CHECK_PAIRS), len(LABELS)) else None
+
+
+def _head_state(weights_path: Path) -> dict[str, Any]:
+    from safetensors import safe_open
+
+    with safe_open(str(weights_path), framework="pt") as handle:
+        if not {"head.weight", "head.bias"} <= set(handle.keys()):
+            raise ValueError("no head.weight or head.bias")
+        return {name: handle.get_tensor(f"head.{name}").float() for name in ("weight", "bias")}
 
 
 _SHARED: dict[Path, MiniLMJudge] = {}

@@ -11,8 +11,9 @@ so results differ from ``SentenceTransformer.encode`` by float rounding only (me
 With ``bfloat16=True`` the matrix products run in bfloat16 (residuals, layer norms and pooling stay
 float32): on a CPU with AMX, 31 against 54 ms for an answer's 26 texts, every vector within cosine
 0.99997 of float32.
-``supported`` admits only the architecture this was checked on; the caller still compares both
-paths on real texts before trusting this one (see ``SentenceTransformerEncoder.load``).
+The weights come from ``bert_checkpoint``, which reads only the layout this reproduces; the caller
+still compares the vectors with sentence-transformers' own before trusting this pass (see
+``SentenceTransformerEncoder.load``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 from torch.nn import functional
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from grader.engine.bert_checkpoint import SentenceCheckpoint
 
 ATTENTION_GROUP_SIZE = 8
 """Texts per attention group: smaller groups pay more calls per layer, larger ones more padding
@@ -44,65 +45,22 @@ TOKENS_PER_PASS = 4096
 tokens however many texts one call encodes (grading a batch of answers encodes thousands)."""
 
 
-def supported(model: object) -> bool:
-    """True only for the architecture the packed pass reproduces.
-
-    That is a sentence-transformers model of exactly three stock modules, a ``BertModel`` with
-    absolute positions and no decoder or cross-attention parts, mean pooling and ``Normalize``,
-    float32 on the CPU, with right padding and no prompt. Anything else (another pooling, another
-    backbone, a subclassed module that may preprocess differently) is refused rather than guessed.
-    """
-    try:
-        return _is_plain_mean_pooled_bert(model)
-    except (ImportError, AttributeError):  # another library version, laid out differently
-        return False
-
-
-def _is_plain_mean_pooled_bert(model: object) -> bool:
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
-    from transformers import BertModel
-
-    if not isinstance(model, SentenceTransformer) or len(model) != 3:
-        return False
-    transformer, pooling, normalize = model[0], model[1], model[2]
-    # Exact types: a subclass may override preprocess or forward, which the packed pass bypasses.
-    if type(transformer) is not Transformer or type(pooling) is not Pooling or type(normalize) is not Normalize:
-        return False
-    if pooling.pooling_mode != "mean":
-        return False
-    if model.default_prompt_name is not None or model.truncate_dim is not None:
-        return False
-    if set(transformer.modality_config) != {"text"} or transformer.query_expansion is not None:
-        return False
-    bert = transformer.auto_model
-    tokenizer = transformer.tokenizer
-    if type(bert) is not BertModel or tokenizer is None or tokenizer.padding_side != "right":
-        return False
-    config = bert.config
-    if (
-        getattr(config, "position_embedding_type", "absolute") != "absolute"
-        or getattr(config, "is_decoder", False)
-        or getattr(config, "add_cross_attention", False)
-        or config.hidden_size % config.num_attention_heads != 0
-    ):
-        return False
-    return all(p.dtype == torch.float32 and p.device.type == "cpu" for p in bert.parameters())
-
 class PackedBertEncoder:
-    """Encodes texts with a supported model's own weights, without computing on padding.
+    """Encodes texts with a sentence checkpoint's own weights, without computing on padding.
 
     Returns L2-normalised float32 rows, one per text in input order, like
     ``model.encode(texts, normalize_embeddings=True)``. Holds no per-call state, so it may be
     used from several threads.
     """
 
-    def __init__(self, model: SentenceTransformer, *, bfloat16: bool = False) -> None:
-        if not supported(model):
-            raise ValueError("the packed BERT pass only supports BertModel + mean pooling + Normalize")
-        self._model = model
-        self._layers = PackedBertLayers(model[0].auto_model, bfloat16=bfloat16)
+    def __init__(self, checkpoint: SentenceCheckpoint, *, bfloat16: bool = False) -> None:
+        self._checkpoint = checkpoint
+        self._layers = PackedBertLayers(checkpoint.bert, bfloat16=bfloat16)
         self._hidden = self._layers.hidden_size
+
+    @property
+    def layers(self) -> PackedBertLayers:
+        return self._layers
 
     @property
     def dimension(self) -> int:
@@ -116,31 +74,24 @@ class PackedBertEncoder:
         if not texts:
             return np.zeros((0, self._hidden), dtype=np.float32)
         with torch.inference_mode():
-            # The model's own preprocessing, so tokens (special tokens, truncation to
-            # max_seq_length, lower-casing) are exactly those of the stock path.
-            features = self._model.preprocess(list(texts))
-            if "attention_mask" not in features:
-                raise ValueError("the model's preprocessing returned no attention mask")
-            mask = features["attention_mask"].bool()
-            lengths = mask.sum(dim=1)
+            # Tokens as sentence-transformers makes them (special tokens, truncation to the model's
+            # limit, the tokenizer's own lower-casing); tests compare them with its preprocessing.
+            encodings = self._checkpoint.tokenize(list(texts))
+            lengths = [len(encoding.ids) for encoding in encodings]
             # Longest first, so neighbours in an attention group have similar lengths.
-            order = torch.argsort(lengths, descending=True, stable=True)
-            token_type_ids = features.get("token_type_ids")
-            if token_type_ids is None:
-                token_type_ids = torch.zeros_like(features["input_ids"])
-            ids_sorted, types_sorted, mask_sorted = features["input_ids"][order], token_type_ids[order], mask[order]
-            lengths_sorted = lengths[order].tolist()
+            order = sorted(range(len(texts)), key=lambda index: -lengths[index])
+            lengths_sorted = [lengths[index] for index in order]
 
             embeddings = torch.empty(len(texts), self._hidden)
             first = 0
             for last in pass_ends(lengths_sorted, TOKENS_PER_PASS):
-                rows = slice(first, last)
-                embeddings[first:last] = self._encode_pass(
-                    ids_sorted[rows][mask_sorted[rows]], types_sorted[rows][mask_sorted[rows]], lengths_sorted[rows]
-                )
+                chosen = [encodings[index] for index in order[first:last]]
+                token_ids = torch.tensor([token for encoding in chosen for token in encoding.ids])
+                token_types = torch.tensor([token for encoding in chosen for token in encoding.type_ids])
+                embeddings[first:last] = self._encode_pass(token_ids, token_types, lengths_sorted[first:last])
                 first = last
             result = torch.empty_like(embeddings)
-            result[order] = embeddings
+            result[torch.tensor(order)] = embeddings
             return result.numpy()
 
     def _encode_pass(self, token_ids: torch.Tensor, token_types: torch.Tensor, lengths: list[int]) -> torch.Tensor:

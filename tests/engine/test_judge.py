@@ -271,8 +271,9 @@ def test_the_packed_pass_reads_pairs_as_the_network_itself_does():
     # The stock pass needs the weights the packed pass freed, so it runs on a judge kept whole.
     stock_judge = MiniLMJudge()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(MiniLMJudge, "_checked_packed", lambda self: None)
+        patch.setattr(MiniLMJudge, "_packed_reads_as_stock", lambda self, packed, base: False)
         stock_judge.load()
+    assert not stock_judge.fast_path and stock_judge._model is not None
     stock = stock_judge._run(pairs)
     assert float(abs(packed - stock).max()) <= PACKED_TOLERANCE
     assert (packed.argmax(axis=1) == stock.argmax(axis=1)).mean() >= 0.98
@@ -283,7 +284,7 @@ def test_a_judge_whose_packed_pass_drifts_uses_its_own_forward_pass(monkeypatch)
     monkeypatch.setattr("grader.engine.judge.PACKED_TOLERANCE", -1.0)
     judge = MiniLMJudge()
     judge.load()
-    assert judge._packed is None
+    assert not judge.fast_path and judge._model is not None
     paraphrase = judge.judge([("l1 pushes a bunch of weights all the way to zero", "L1 drives some weights to zero.")])
     assert paraphrase[0].argmax() == LABELS.index("entail")
 
@@ -327,14 +328,18 @@ def test_a_judge_loaded_before_the_encoder_is_quiet_and_sets_up_torch_as_the_enc
     script = (
         "import os\n"
         "from grader.engine.judge import MiniLMJudge\n"
-        "MiniLMJudge().load()\n"
-        "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('HF_HUB_OFFLINE'))\n"
+        "import sys\n"
+        "judge = MiniLMJudge()\n"
+        "judge.load()\n"
+        "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('HF_HUB_OFFLINE'), judge.fast_path)\n"
+        "print('transformers' in sys.modules, 'sentence_transformers' in sys.modules)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "HF_HUB_OFFLINE")}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["PASSIVE", "1"]
+    # The packed pass, checked against the recorded verdicts: transformers is never imported.
+    assert done.stdout.split() == ["PASSIVE", "1", "True", "False", "False"]
     assert "Loading weights" not in done.stderr and "%|" not in done.stderr
 
 
@@ -344,9 +349,50 @@ def test_a_judge_loaded_after_the_encoder_shares_its_embeddings_and_reads_pairs_
 
     shared = MiniLMJudge()
     shared.load()
-    assert shared._model.bert.embeddings is loaded_packaged_embeddings() is not None
+    assert shared._packed._bert.embeddings is loaded_packaged_embeddings() is not None
     own = MiniLMJudge(base_path=packaged_model_path())  # an explicit base loads its own copy
     own.load()
-    assert own._model.bert.embeddings is not shared._model.bert.embeddings
+    assert own._packed._bert.embeddings is not shared._packed._bert.embeddings
     pairs = _rubric_pairs()[:60]
     assert (shared.judge(pairs) == own.judge(pairs)).all()
+
+
+@pytest.mark.real_model
+def test_the_recorded_check_verdicts_are_the_networks_own():
+    from safetensors.torch import load_file
+
+    from grader.engine.encoder import packaged_model_path
+    from grader.engine.judge import (
+        build_model,
+        judge_tokenizer,
+        recorded_check_probabilities,
+        stock_check_probabilities,
+    )
+
+    recorded = recorded_check_probabilities(JUDGE_WEIGHTS_PATH, stored_judge_id())
+    assert recorded is not None, "run scripts/record_model_checks.py"
+    network = build_model(packaged_model_path())
+    network.load_state_dict(load_file(str(JUDGE_WEIGHTS_PATH)), strict=False)
+    stock = stock_check_probabilities(network.eval(), judge_tokenizer(packaged_model_path()))
+    assert float(abs(recorded - stock).max()) <= 1e-4
+
+
+@pytest.mark.real_model
+def test_weights_without_a_record_are_checked_against_the_network_at_load(tmp_path: Path, monkeypatch):
+    import shutil
+
+    from grader.engine.judge import check_path
+
+    built = []
+    genuine = MiniLMJudge._stock_network
+    monkeypatch.setattr(MiniLMJudge, "_stock_network", lambda self, base: built.append(base) or genuine(self, base))
+
+    copied = tmp_path / "weights.safetensors"
+    shutil.copy(JUDGE_WEIGHTS_PATH, copied)
+    assert not check_path(copied).exists()
+    judge = MiniLMJudge(copied)
+    judge.load()
+    assert judge.fast_path and len(built) == 1  # built to give the check verdicts, then dropped
+    assert judge._model is None
+    pair = ("l1 pushes a bunch of weights all the way to zero", "L1 drives some weights to zero.")
+    assert (judge.judge([pair]) == MiniLMJudge().judge([pair])).all()

@@ -1,4 +1,5 @@
-"""The packed BERT pass against the model's own ``encode``: same vectors, or it is not used.
+"""The packed BERT pass, over the checkpoint as ``bert_checkpoint`` reads it, against
+sentence-transformers' own ``encode``: same tokens, same vectors, or it is not used.
 
 The packed module is imported inside the fixtures, after ``real_encoder`` has loaded the model:
 importing it first would import torch before the encoder sets ``OMP_WAIT_POLICY``.
@@ -6,7 +7,10 @@ importing it first would import torch before the encoder sets ``OMP_WAIT_POLICY`
 
 from __future__ import annotations
 
-from types import ModuleType, SimpleNamespace
+import json
+import shutil
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -32,7 +36,16 @@ EDGE_CASES = [
 
 @pytest.fixture(scope="module")
 def model(real_encoder: SentenceTransformerEncoder) -> Any:
+    """The packaged model as sentence-transformers loads it: the reference every test compares with."""
     return real_encoder.sentence_model
+
+
+@pytest.fixture(scope="module")
+def checkpoint(real_encoder: SentenceTransformerEncoder) -> Any:
+    from grader.engine.bert_checkpoint import read_sentence_checkpoint
+    from grader.engine.encoder import packaged_model_path
+
+    return read_sentence_checkpoint(packaged_model_path())
 
 
 @pytest.fixture(scope="module")
@@ -62,24 +75,53 @@ def max_difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max())
 
 
-def test_the_packaged_model_uses_the_fast_path(real_encoder: SentenceTransformerEncoder, model: Any) -> None:
-    assert real_encoder.fast_path
-    assert model.max_seq_length == 256  # the load-time check lowers it and must restore it
+def test_the_packaged_model_uses_the_fast_path_without_sentence_transformers() -> None:
+    # A fresh process: this one has imported sentence-transformers for the reference model.
+    script = (
+        "import sys\n"
+        "from grader.engine.encoder import SentenceTransformerEncoder\n"
+        "encoder = SentenceTransformerEncoder()\n"
+        "encoder.encode(['Dropout.'])\n"
+        "print(encoder.fast_path, 'sentence_transformers' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    assert run_python(script) == ["True", "False", "False"]
 
 
-def test_packed_matches_stock_on_every_pinterest_rubric_text(model: Any, packed_bert: ModuleType) -> None:
+def run_python(script: str) -> list[str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_tokens_are_those_of_sentence_transformers(model: Any, checkpoint: Any) -> None:
+    texts = rubric_texts() + EDGE_CASES + ["  padded  ", "tab\tand\nnewline", "ÉCOLE Straße", "x " * 400]
+    features = model.preprocess(texts)
+    for row, encoding in enumerate(checkpoint.tokenize(texts)):
+        length = int(features["attention_mask"][row].sum())
+        assert encoding.ids == features["input_ids"][row][:length].tolist(), texts[row]
+        assert encoding.type_ids == features["token_type_ids"][row][:length].tolist()
+    assert checkpoint.max_seq_length == model.max_seq_length == 256
+
+
+def test_packed_matches_stock_on_every_pinterest_rubric_text(
+    model: Any, checkpoint: Any, packed_bert: ModuleType
+) -> None:
     texts = rubric_texts()
     assert len(texts) > 500
-    fast = packed_bert.PackedBertEncoder(model).encode(texts)
+    fast = packed_bert.PackedBertEncoder(checkpoint).encode(texts)
     assert fast.dtype == np.float32
     assert max_difference(fast, stock_encode(model, texts)) <= TOLERANCE
 
 
-def test_bfloat16_pass_stays_within_a_cosine_of_stock(model: Any, packed_bert: ModuleType) -> None:
+def test_bfloat16_pass_stays_within_a_cosine_of_stock(model: Any, checkpoint: Any, packed_bert: ModuleType) -> None:
     from grader.engine.encoder import BFLOAT16_MIN_COSINE
 
     texts = rubric_texts() + EDGE_CASES
-    half = packed_bert.PackedBertEncoder(model, bfloat16=True)
+    half = packed_bert.PackedBertEncoder(checkpoint, bfloat16=True)
     assert half.bfloat16
     vectors = half.encode(texts)
     assert vectors.dtype == np.float32
@@ -88,8 +130,17 @@ def test_bfloat16_pass_stays_within_a_cosine_of_stock(model: Any, packed_bert: M
     assert max_difference(vectors, stock_encode(model, texts)) > TOLERANCE  # it really is another pass
 
 
+def test_the_recorded_check_vectors_are_sentence_transformers_own(model: Any) -> None:
+    from grader.engine.encoder import recorded_check_vectors, stock_check_vectors
+
+    recorded = recorded_check_vectors()
+    assert recorded is not None, "run scripts/record_model_checks.py"
+    assert max_difference(recorded, stock_check_vectors(model)) <= TOLERANCE
+    assert model.max_seq_length == 256  # lowered for the check texts and restored
+
+
 def test_bfloat16_is_used_only_on_native_hardware_and_can_be_turned_off(
-    packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch
+    model: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from grader.engine import encoder as encoder_module
 
@@ -98,7 +149,6 @@ def test_bfloat16_is_used_only_on_native_hardware_and_can_be_turned_off(
     native = SentenceTransformerEncoder()
     native.load()
     assert native.fast_path and native.precision == "bfloat16"
-    assert native.sentence_model.max_seq_length == 256  # the check lowers it and must restore it
 
     monkeypatch.setenv("MOCKINT_FLOAT32", "1")
     forced = SentenceTransformerEncoder()
@@ -111,7 +161,7 @@ def test_bfloat16_is_used_only_on_native_hardware_and_can_be_turned_off(
     emulated.load()
     assert emulated.fast_path and emulated.precision == "float32"
     texts = EDGE_CASES[1:]
-    assert max_difference(emulated.encode(texts), stock_encode(emulated.sentence_model, texts)) <= TOLERANCE
+    assert max_difference(emulated.encode(texts), stock_encode(model, texts)) <= TOLERANCE
 
 
 def test_a_bfloat16_pass_that_drifts_falls_back_to_float32(
@@ -134,13 +184,12 @@ def test_a_bfloat16_pass_that_drifts_falls_back_to_float32(
     encoder = SentenceTransformerEncoder()
     encoder.load()
     assert encoder.fast_path and encoder.precision == "float32"
-    assert encoder.sentence_model.max_seq_length == 256
 
 
-def test_packed_matches_stock_on_edge_cases(model: Any, packed_bert: ModuleType) -> None:
+def test_packed_matches_stock_on_edge_cases(model: Any, checkpoint: Any, packed_bert: ModuleType) -> None:
     tokens = model.preprocess([EDGE_CASES[0]])["attention_mask"].sum()
     assert len(model.tokenizer(EDGE_CASES[0])["input_ids"]) > model.max_seq_length == tokens
-    packed = packed_bert.PackedBertEncoder(model)
+    packed = packed_bert.PackedBertEncoder(checkpoint)
     together = packed.encode(EDGE_CASES)
     assert max_difference(together, stock_encode(model, EDGE_CASES)) <= TOLERANCE
     # Alone, each text is its own attention group without padding: the other branch of the code.
@@ -148,68 +197,98 @@ def test_packed_matches_stock_on_edge_cases(model: Any, packed_bert: ModuleType)
         assert max_difference(packed.encode([text])[0], row) <= TOLERANCE
 
 
-def test_rows_come_back_in_input_order(model: Any, packed_bert: ModuleType) -> None:
+def test_rows_come_back_in_input_order(model: Any, checkpoint: Any, packed_bert: ModuleType) -> None:
     texts = ["short", "a much longer sentence about validation loss and early stopping", "short", "mid length text"]
-    vectors = packed_bert.PackedBertEncoder(model).encode(texts)
+    vectors = packed_bert.PackedBertEncoder(checkpoint).encode(texts)
     assert max_difference(vectors[0], vectors[2]) <= TOLERANCE
     assert max_difference(vectors, stock_encode(model, texts)) <= TOLERANCE
-    assert packed_bert.PackedBertEncoder(model).encode([]).shape == (0, 384)
+    assert packed_bert.PackedBertEncoder(checkpoint).encode([]).shape == (0, 384)
 
 
 def test_many_passes_give_the_same_vectors(
-    model: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch
+    model: Any, checkpoint: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     texts = rubric_texts()[:60] + EDGE_CASES
     monkeypatch.setattr(packed_bert, "TOKENS_PER_PASS", 100)
-    assert max_difference(packed_bert.PackedBertEncoder(model).encode(texts), stock_encode(model, texts)) <= TOLERANCE
+    encoder = packed_bert.PackedBertEncoder(checkpoint)
+    assert max_difference(encoder.encode(texts), stock_encode(model, texts)) <= TOLERANCE
 
 
-def test_the_packaged_model_is_supported(model: Any, packed_bert: ModuleType) -> None:
-    assert packed_bert.supported(model)
+def copied_model(tmp_path: Path) -> Path:
+    """The packaged model's folder, copied (weights linked) so a test can change its settings."""
+    from grader.engine.encoder import packaged_model_path
+
+    source = packaged_model_path()
+    target = tmp_path / "model"
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.safetensors"))
+    (target / "model.safetensors").symlink_to(source / "model.safetensors")
+    return target
 
 
-def test_other_pooling_or_a_missing_normalize_is_refused(model: Any, packed_bert: ModuleType) -> None:
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
-
-    dimension = model[0].auto_model.config.hidden_size
-    cls_pooling = SentenceTransformer(modules=[model[0], Pooling(dimension, pooling_mode="cls"), Normalize()])
-    unnormalised = SentenceTransformer(modules=[model[0], Pooling(dimension, pooling_mode="mean")])
-    assert not packed_bert.supported(cls_pooling)
-    assert not packed_bert.supported(unnormalised)
-    assert not packed_bert.supported(SimpleNamespace(tokenizer=model.tokenizer))
-    with pytest.raises(ValueError, match="only supports"):
-        packed_bert.PackedBertEncoder(cls_pooling)
-
-
-def test_another_architecture_is_refused(model: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
-    from transformers import DistilBertConfig, DistilBertModel
-
-    tiny = DistilBertModel(DistilBertConfig(vocab_size=64, dim=32, n_layers=1, n_heads=2, hidden_dim=64))
-    monkeypatch.setattr(model[0], "model", tiny)
-    assert not packed_bert.supported(model)
+def edit_json(file: Path, **changes: Any) -> None:
+    data = json.loads(file.read_text())
+    data.update(changes)
+    file.write_text(json.dumps(data))
 
 
 @pytest.mark.parametrize(
-    ("target", "attribute", "value"),
+    ("file", "changes", "named"),
     [
-        ("config", "position_embedding_type", "relative_key"),
-        ("config", "is_decoder", True),
-        ("tokenizer", "padding_side", "left"),
-        ("model", "default_prompt_name", "query"),
+        ("1_Pooling/config.json", {"pooling_mode_mean_tokens": False, "pooling_mode_cls_token": True}, "pooling"),
+        ("config.json", {"position_embedding_type": "relative_key"}, "position_embedding_type"),
+        ("config.json", {"is_decoder": True}, "is_decoder"),
+        ("config.json", {"model_type": "distilbert"}, "model_type"),
+        ("config.json", {"hidden_act": "relu"}, "hidden_act"),
+        ("sentence_bert_config.json", {"do_lower_case": True}, "lower-cases"),
+        ("config_sentence_transformers.json", {"prompts": {"query": "query: "}}, "prompts"),
     ],
 )
-def test_settings_the_packed_pass_does_not_reproduce_are_refused(
-    model: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch, target: str, attribute: str, value: object
+def test_a_layout_the_packed_pass_does_not_reproduce_is_refused(
+    real_encoder: SentenceTransformerEncoder, tmp_path: Path, file: str, changes: dict[str, Any], named: str
 ) -> None:
-    owner = {"config": model[0].auto_model.config, "tokenizer": model.tokenizer, "model": model}[target]
-    monkeypatch.setattr(owner, attribute, value)
-    assert not packed_bert.supported(model)
+    from grader.engine.bert_checkpoint import UnsupportedCheckpointError, read_sentence_checkpoint
+
+    folder = copied_model(tmp_path)
+    edit_json(folder / file, **changes)
+    with pytest.raises(UnsupportedCheckpointError, match=named):
+        read_sentence_checkpoint(folder)
+
+
+def test_a_missing_normalize_is_refused(real_encoder: SentenceTransformerEncoder, tmp_path: Path) -> None:
+    from grader.engine.bert_checkpoint import UnsupportedCheckpointError, read_sentence_checkpoint
+
+    folder = copied_model(tmp_path)
+    modules = json.loads((folder / "modules.json").read_text())
+    (folder / "modules.json").write_text(json.dumps(modules[:2]))
+    with pytest.raises(UnsupportedCheckpointError, match=r"modules\.json"):
+        read_sentence_checkpoint(folder)
+
+
+def test_a_model_the_checkpoint_reader_refuses_is_encoded_by_sentence_transformers(
+    model: Any, tmp_path: Path
+) -> None:
+    folder = copied_model(tmp_path)
+    # Lower-casing by sentence-transformers is refused; the uncased tokenizer makes it a no-op here.
+    edit_json(folder / "sentence_bert_config.json", do_lower_case=True)
+    encoder = SentenceTransformerEncoder(folder)
+    texts = EDGE_CASES[1:]
+    assert not encoder.fast_path
+    vectors = encoder.encode(texts)
+    assert not encoder.fast_path and encoder.sentence_model is not None
+    assert max_difference(vectors, stock_encode(model, texts)) <= TOLERANCE
+
+
+def test_another_model_folder_is_checked_against_its_own_stock_vectors(model: Any, tmp_path: Path) -> None:
+    encoder = SentenceTransformerEncoder(copied_model(tmp_path))
+    encoder.load()
+    assert encoder.fast_path
+    texts = EDGE_CASES[1:]
+    assert max_difference(encoder.encode(texts), stock_encode(model, texts)) <= 1e-2
 
 
 @pytest.mark.parametrize("failure", ["off by 1e-4", "raises"])
 def test_a_failed_self_check_falls_back_to_stock_encoding(
-    packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch, failure: str
+    model: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
     genuine = packed_bert.PackedBertEncoder.encode
 
@@ -227,9 +306,27 @@ def test_a_failed_self_check_falls_back_to_stock_encoding(
     assert encoder.sentence_model.max_seq_length == 256
 
 
+def test_a_stale_record_is_not_trusted(model: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.engine import encoder as encoder_module
+
+    stale = tmp_path / "encoder_check.json"
+    record = json.loads(encoder_module.ENCODER_CHECK_PATH.read_text())
+    record["texts"] = record["texts"][1:]
+    stale.write_text(json.dumps(record))
+    assert encoder_module.recorded_check_vectors(stale) is None
+    stale.write_text("{not json")
+    assert encoder_module.recorded_check_vectors(stale) is None
+    # Without a record the packaged model is checked against sentence-transformers at load instead.
+    monkeypatch.setattr(encoder_module, "ENCODER_CHECK_PATH", stale)
+    monkeypatch.setattr(encoder_module.recorded_check_vectors, "__defaults__", (stale,))
+    encoder = SentenceTransformerEncoder()
+    encoder.load()
+    assert encoder.fast_path and encoder._model is not None
+
+
 @pytest.mark.parametrize("bfloat16", [False, True])
 def test_matrix_products_come_in_few_shapes_whatever_the_texts(
-    model: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch, bfloat16: bool
+    checkpoint: Any, packed_bert: ModuleType, monkeypatch: pytest.MonkeyPatch, bfloat16: bool
 ) -> None:
     # oneDNN keeps a compiled kernel per product shape: exact token counts as shapes grew the process
     # by megabytes per call, without bound.
@@ -241,7 +338,7 @@ def test_matrix_products_come_in_few_shapes_whatever_the_texts(
         return real_linear(inputs, *args)
 
     monkeypatch.setattr(packed_bert.functional, "linear", recording_linear)
-    encoder = packed_bert.PackedBertEncoder(model, bfloat16=bfloat16)
+    encoder = packed_bert.PackedBertEncoder(checkpoint, bfloat16=bfloat16)
     texts = rubric_texts()
     for count in range(1, 30):
         encoder.encode(texts[count : count * 2])
