@@ -67,6 +67,37 @@ def no_shape() -> Iterator[None]:
 
 
 @contextmanager
+def no_word_order() -> Iterator[None]:
+    with patched(grading.Grader, _reads_as_shuffled=lambda self, sentences: False):
+        yield
+
+
+def _shape_without_keyword_list(text: str) -> SentenceShape:
+    shape = _real_sentence_shape(text)
+    return SentenceShape(shape.word_count, 1.0, shape.grammar_violations, 0)
+
+
+def _shape_without_garbling(text: str) -> SentenceShape:
+    shape = _real_sentence_shape(text)
+    return SentenceShape(shape.word_count, shape.structure_ratio, 0, shape.list_segments)
+
+
+_real_sentence_shape = grading.sentence_shape
+
+
+@contextmanager
+def no_keyword_list() -> Iterator[None]:
+    with patched(grading, sentence_shape=_shape_without_keyword_list, list_item_sentences=lambda text: set()):
+        yield
+
+
+@contextmanager
+def no_garbled_shape() -> Iterator[None]:
+    with patched(grading, sentence_shape=_shape_without_garbling):
+        yield
+
+
+@contextmanager
 def no_family_names() -> Iterator[None]:
     with patched(grading, named_apart=lambda sentence, reference: False):
         yield
@@ -82,6 +113,9 @@ VARIANTS: list[tuple[str, Callable[[], Any], bool]] = [
     ("no judge", nothing, False),
     ("no negation rules (scope, denials, de-negated twins)", no_negation, True),
     ("no keyword-list, word-order and shape rules", no_shape, True),
+    ("no word-order (shuffled words) rule", no_word_order, True),
+    ("no keyword-list rules", no_keyword_list, True),
+    ("no garbled-grammar rule", no_garbled_shape, True),
     ("no L-family name rule", no_family_names, True),
 ]
 

@@ -60,7 +60,7 @@ class Calibration:
     """Similarity to the question itself above which a sentence only restates the question."""
     word_order: list[list[float]] | None = None
     """Word-class transition log-likelihood ratios fitted on the pack's authored English."""
-    word_order_threshold: float = -0.02
+    word_order_threshold: float = 0.0
     """An answer of WORD_ORDER_MIN_WORDS or more scoring below this does not read as sentences."""
     fitted_on: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)

@@ -36,6 +36,7 @@ from grader.engine.text import (
     key_terms,
     list_item_sentences,
     named_apart,
+    reads_as_shuffled,
     refers_back,
     sentence_shape,
     split_clauses,
@@ -43,7 +44,6 @@ from grader.engine.text import (
     term_recall,
     truncate,
     variant_names,
-    word_order_score,
     words,
 )
 
@@ -352,7 +352,7 @@ class Grader:
         text = " ".join(sentences)
         if transitions is None or len(words(text)) < WORD_ORDER_MIN_WORDS:
             return False
-        return word_order_score(text, transitions) < self.calibration.word_order_threshold
+        return reads_as_shuffled(text, transitions, self.calibration.word_order_threshold)
 
     @staticmethod
     def _named_apart(

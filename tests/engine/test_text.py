@@ -161,6 +161,65 @@ def test_word_order_tells_english_from_shuffled_words():
     assert word_order_score(sentence, transitions) > shuffled + 0.1
 
 
+PROSE_ANSWER = (
+    "Overfitting is when a model learns the noise of its training data instead of the pattern, so it "
+    "does well on the data it has seen and badly on new data. You see it when the training error keeps "
+    "falling while the validation error starts to rise. It happens when the model has more capacity than "
+    "the data can support, and the usual cures are more data, a simpler model or a penalty on the weights."
+)
+NOTES_ANSWERS = [
+    "- symptom: train loss down, val loss up -> generalization gap\n- cause: capacity >> data (deep trees, "
+    "huge nets, few rows)\n- high variance regime, low bias\n- fixes: more data, L2 / dropout, early stopping "
+    "on val loss, pruning, fewer feats\n- check w/ k-fold CV, learning curves",
+    "Funnel: req -> eligibility/targeting filter -> retrieval (two-tower + ANN, ~2k cands) -> light ranker -> "
+    "heavy pCTR DNN -> auction (bid x pCTR, calibrated) -> blend w/ organic. Logs: imps + clicks -> streaming "
+    "join -> training data, features logged at serve. Retrain daily, monitor calib + drift. Offline "
+    "logloss/AUC, online A/B on revenue + CTR.",
+    "new ad: content feats (img/text embs, category, advertiser hist CTR as prior), ID emb -> hashed default "
+    "bucket. explore budget (few % traffic, UCB boost) to get imps fast. new user: geo, device, signup topics, "
+    "context -> cohort popularity. eval cold slice separately, watch calib on new ads.",
+]
+
+
+def shipped_word_order() -> list[list[float]]:
+    from grader.engine.calibration import MODEL_CALIBRATION_PATH, calibration_for
+
+    transitions = calibration_for(MODEL_CALIBRATION_PATH, "all-MiniLM-L6-v2").word_order
+    assert transitions is not None
+    return transitions
+
+
+@pytest.mark.parametrize("notes", NOTES_ANSWERS)
+def test_notes_in_shorthand_do_not_read_as_shuffled_words(notes):
+    # Notes are mostly content words side by side, which score near chance in any order. The old
+    # test (every transition against a fixed level of -0.02) read answers like these, graded 3-4 by
+    # people, as shuffled and gave them nothing.
+    from grader.engine.text import _mean_transition, reads_as_shuffled, split_sentences
+
+    transitions = shipped_word_order()
+    text = " ".join(split_sentences(notes))
+    assert _mean_transition(text, transitions) < -0.02  # what the old test flagged
+    assert not reads_as_shuffled(text, transitions, threshold=0.0)
+    assert not reads_as_shuffled(PROSE_ANSWER, transitions, threshold=0.0)
+
+
+def test_shuffled_prose_reads_as_shuffled_and_the_verdict_is_repeatable():
+    import random
+
+    from grader.engine.text import reads_as_shuffled, word_order_z
+
+    transitions = shipped_word_order()
+    caught = 0
+    for seed in range(20):
+        tokens = PROSE_ANSWER.replace(".", " ").split()
+        random.Random(seed).shuffle(tokens)
+        shuffled = " ".join(tokens) + "."
+        caught += reads_as_shuffled(shuffled, transitions, threshold=0.0)
+        assert word_order_z(shuffled, transitions) == word_order_z(shuffled, transitions)
+    assert caught >= 16  # by design about 1 in 20 shuffles still beats chance by luck
+    assert word_order_z(PROSE_ANSWER, transitions) > 2
+
+
 def test_short_verbless_sentences_are_list_items_only_when_there_are_several():
     from grader.engine.text import list_item_sentences
 
