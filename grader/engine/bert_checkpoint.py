@@ -157,15 +157,8 @@ def load_bert(config: BertConfig, weights: Path, *, prefix: str = "", embeddings
     """
     with torch.device("meta"):  # nothing allocated: the file's tensors are assigned next
         bert = PlainBert(config)
-    wanted = {name for name in bert.state_dict() if embeddings is None or not name.startswith("embeddings.")}
-    state: dict[str, torch.Tensor] = {}
-    with safe_open(str(weights), framework="pt") as handle:
-        available = set(handle.keys())
-        missing = sorted(name for name in wanted if prefix + name not in available)
-        if missing:
-            raise UnsupportedCheckpointError(f"{weights}: no tensor {prefix + missing[0]}")
-        for name in wanted:
-            state[name] = handle.get_tensor(prefix + name).float()  # the judge ships float16
+    wanted = [name for name in bert.state_dict() if embeddings is None or not name.startswith("embeddings.")]
+    state = read_tensors(weights, wanted, prefix)
     if embeddings is not None:
         bert.embeddings = embeddings
     bert.load_state_dict(state, strict=False, assign=True)
@@ -176,15 +169,19 @@ def load_embeddings(config: BertConfig, weights: Path) -> nn.Module:
     """Only the embeddings of the BERT in ``weights`` (the judge's, when no encoder has loaded them)."""
     with torch.device("meta"):
         embeddings = _Embeddings(config)
-    names = list(embeddings.state_dict())
-    with safe_open(str(weights), framework="pt") as handle:
-        available = set(handle.keys())
-        absent = [name for name in names if f"embeddings.{name}" not in available]
-        if absent:
-            raise UnsupportedCheckpointError(f"{weights}: no tensor embeddings.{absent[0]}")
-        state = {name: handle.get_tensor(f"embeddings.{name}").float() for name in names}
+    state = read_tensors(weights, list(embeddings.state_dict()), "embeddings.")
     embeddings.load_state_dict(state, assign=True)
     return embeddings.eval().requires_grad_(False)
+
+
+def read_tensors(weights: Path, names: list[str], prefix: str) -> dict[str, torch.Tensor]:
+    """The float32 tensors ``prefix + name`` of the safetensors file, keyed by ``name``; every one must be there."""
+    with safe_open(str(weights), framework="pt") as handle:
+        available = set(handle.keys())
+        absent = [name for name in names if prefix + name not in available]
+        if absent:
+            raise UnsupportedCheckpointError(f"{weights}: no tensor {prefix + absent[0]}")
+        return {name: handle.get_tensor(prefix + name).float() for name in names}  # the judge ships float16
 
 
 def load_tokenizer(path: Path) -> Tokenizer:

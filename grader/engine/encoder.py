@@ -144,7 +144,8 @@ class SentenceTransformerEncoder:
             if checkpoint is not None:
                 self._packed = _checked_packed_encoder(checkpoint, lambda: self._check_vectors(path))
             if self._packed is None:
-                self._model = self._model or _load_stock_model(path)
+                if self._model is None:
+                    self._model = _load_stock_model(path)
                 embeddings = _bert_embeddings(self._model)
             else:
                 self._packed.layers.free_stock_weights()  # only the packed pass runs from here on
@@ -160,7 +161,8 @@ class SentenceTransformerEncoder:
             recorded = recorded_check_vectors()
             if recorded is not None:
                 return recorded
-        self._model = self._model or _load_stock_model(path)
+        if self._model is None:
+            self._model = _load_stock_model(path)
         return stock_check_vectors(self._model)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -223,9 +225,11 @@ def stock_check_vectors(model: Any) -> np.ndarray:
         model.max_seq_length = limit
 
 
-def recorded_check_vectors(path: Path = ENCODER_CHECK_PATH) -> np.ndarray | None:
-    """The packaged model's recorded check vectors; None when the record is missing, unreadable or
-    was made for other texts or another token limit (the caller then computes them)."""
+def recorded_check_vectors(path: Path | None = None) -> np.ndarray | None:
+    """The packaged model's recorded check vectors (``ENCODER_CHECK_PATH`` unless ``path``); None when
+    the record is missing, unreadable or was made for other texts or another token limit (the caller
+    then computes them)."""
+    path = path or ENCODER_CHECK_PATH
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         if record["texts"] != list(FAST_PATH_CHECK_TEXTS) or record["max_tokens"] != FAST_PATH_CHECK_MAX_TOKENS:

@@ -158,7 +158,7 @@ def record_check(model: Any, tokenizer: Any, weights_path: Path) -> Path:
     import json
 
     record = {
-        "judge_id": f"minilm-judge@{weights_fingerprint(weights_path)}",
+        "judge_id": stored_judge_id(weights_path),
         "pairs": [list(pair) for pair in CHECK_PAIRS],
         "probabilities": stock_check_probabilities(model, tokenizer).tolist(),
     }
@@ -244,6 +244,7 @@ class MiniLMJudge:
                     UnsupportedCheckpointError,
                     load_bert,
                     load_embeddings,
+                    read_tensors,
                 )
                 from grader.engine.packed_bert import PackedBertLayers
             except ImportError as exc:
@@ -256,7 +257,7 @@ class MiniLMJudge:
                 embeddings = shared if shared is not None else load_embeddings(config, base / "model.safetensors")
                 bert = load_bert(config, self._weights_path, prefix="bert.", embeddings=embeddings)
                 head = torch.nn.Linear(config.hidden_size, len(LABELS))
-                head.load_state_dict(_head_state(self._weights_path))
+                head.load_state_dict(read_tensors(self._weights_path, ["weight", "bias"], "head."))
                 self._tokenizer = judge_tokenizer(base)
             except (OSError, RuntimeError, ValueError, SafetensorError) as exc:  # UnsupportedCheckpointError too
                 reason = exc if isinstance(exc, UnsupportedCheckpointError) else f"{self._weights_path}: {exc}"
@@ -269,8 +270,8 @@ class MiniLMJudge:
                 packed.free_stock_weights()  # the stock pass never runs, and the judge is big
                 self._packed = packed
                 self._model = None  # built only to check the packed pass, if there was no record
-            else:
-                self._model = self._model or self._stock_network(base)
+            elif self._model is None:
+                self._model = self._stock_network(base)
 
     def forget(self) -> None:
         """Drop the remembered verdicts (benchmarks time the model, not the memo)."""
@@ -370,15 +371,6 @@ def recorded_check_probabilities(weights_path: Path, judge_id: str) -> np.ndarra
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return probabilities if probabilities.shape == (len(CHECK_PAIRS), len(LABELS)) else None
-
-
-def _head_state(weights_path: Path) -> dict[str, Any]:
-    from safetensors import safe_open
-
-    with safe_open(str(weights_path), framework="pt") as handle:
-        if not {"head.weight", "head.bias"} <= set(handle.keys()):
-            raise ValueError("no head.weight or head.bias")
-        return {name: handle.get_tensor(f"head.{name}").float() for name in ("weight", "bias")}
 
 
 _SHARED: dict[Path, MiniLMJudge] = {}

@@ -318,7 +318,6 @@ def test_a_stale_record_is_not_trusted(model: Any, tmp_path: Path, monkeypatch: 
     assert encoder_module.recorded_check_vectors(stale) is None
     # Without a record the packaged model is checked against sentence-transformers at load instead.
     monkeypatch.setattr(encoder_module, "ENCODER_CHECK_PATH", stale)
-    monkeypatch.setattr(encoder_module.recorded_check_vectors, "__defaults__", (stale,))
     encoder = SentenceTransformerEncoder()
     encoder.load()
     assert encoder.fast_path and encoder._model is not None
