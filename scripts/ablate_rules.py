@@ -32,8 +32,12 @@ from grader.engine.transcripts import read_fitting_rows  # noqa: E402
 from grader.evaluation.datasets import read_dataset, transcripts_dataset  # noqa: E402
 from grader.evaluation.harness import evaluate_results  # noqa: E402
 from grader.evaluation.loqo import leave_one_question_out  # noqa: E402
+from grader.evaluation.robustness import run_robustness  # noqa: E402
 
 STYLE_SHIFT_DEV = ROOT / "transcripts" / "style-shift" / "pinterest-dev.jsonl"
+SHUFFLE_ATTACKS = ("shuffled words", "shuffled short answer")
+"""Robustness attacks reported per variant: no human-graded set holds shuffled answers, so these
+are the only measure of the word-order and garbled-grammar rules."""
 
 
 @contextmanager
@@ -150,6 +154,7 @@ def main() -> int:
     packs = [load_company(company) for company in ("pinterest", "meta", "airbnb")]
     questions = {qid: q for p in packs for qid, q in p.questions.items()}
     rows = [row for p in packs for row in read_fitting_rows(p.company)]
+    all_questions = [q for p in packs for q in p.ordered_questions()]
     dev = read_dataset(STYLE_SHIFT_DEV, [pack])
     transcripts = transcripts_dataset([pack], None)
     encoder = MemoEncoder(SentenceTransformerEncoder())
@@ -166,11 +171,14 @@ def main() -> int:
         f"and grades the style-shift dev set ({len(dev.rows)} answers, other voices, graded blind)"
         + (" and runs leave-one-question-out over the transcripts." if args.loqo else "."),
         "Adversarial: opposite-asserting, off-topic and keyword-list answers (human grade 0);",
-        "target mean <= 0.5, max 1.",
+        "target mean <= 0.5, max 1. Shuffled: the robustness suite's shuffled-words attacks on every",
+        "pack's questions (mean / max grade; target mean <= 0.5, max 1): the whole model answer, and",
+        "its first 30 words.",
         "",
         "| variant | dev QWK | dev exact | dev adversarial mean / max | dev naming precision |"
+        + "".join(f" {attack} mean / max |" for attack in SHUFFLE_ATTACKS)
         + (" LOQO QWK | LOQO adversarial mean / max |" if args.loqo else ""),
-        "|---|---|---|---|---|" + ("---|---|" if args.loqo else ""),
+        "|---|---|---|---|---|" + "---|" * len(SHUFFLE_ATTACKS) + ("---|---|" if args.loqo else ""),
     ]
     for name, switch, with_judge in variants:
         started = time.time()
@@ -180,6 +188,7 @@ def main() -> int:
             grader = grading.Grader(encoder, calibration, judge=used_judge)
             results = grader.grade_many([(dev.questions[row.question_id], row.answer) for row in dev.rows])
             figures = summary(evaluate_results(dev, results, encoder.model_id, n_resamples=0))
+            attacked = run_robustness(all_questions, grader)["summary"]
             loqo = None
             if args.loqo:
                 loqo = summary(leave_one_question_out(encoder, transcripts, rows, n_resamples=0, judge=used_judge))
@@ -187,6 +196,9 @@ def main() -> int:
         row = (
             f"| {name} | {figures['qwk']:.3f} | {figures['exact']:.2f} | "
             f"{figures['adversarial_mean']:.2f} / {figures['adversarial_max']} | {precision} |"
+            + "".join(
+                f" {attacked[kind]['mean_grade']:.2f} / {attacked[kind]['max_grade']} |" for kind in SHUFFLE_ATTACKS
+            )
         )
         if loqo is not None:
             row += f" {loqo['qwk']:.3f} | {loqo['adversarial_mean']:.2f} / {loqo['adversarial_max']} |"

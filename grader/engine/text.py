@@ -582,9 +582,9 @@ def reads_as_shuffled(text: str, transitions: list[list[float]], threshold: floa
     is left to the keyword-list rules). The levels were set on the transcripts, the style-shift
     tuning part and 305 shuffles of their answers and of the three packs' model answers, never on
     the dev part: 93% of the shuffles are caught and 2 of the 194 real answers of 40 words or more
-    are flagged (graded 2 and 1 by people). The rule this replaces, every transition against a
-    fixed level, caught 96% but read 5 real answers as shuffled, 4 of them notes or bullets graded
-    3-4, which then earned nothing.
+    are flagged (graded 2 and 1 by people; for 20-39 words see grading.WORD_ORDER_MIN_WORDS). The
+    rule this replaces, every transition against a fixed level, caught 96% but read 5 real answers
+    as shuffled, 4 of them notes or bullets graded 3-4, which then earned nothing.
     """
     if word_order_score(text, transitions) < threshold:
         return True

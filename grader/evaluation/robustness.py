@@ -81,6 +81,18 @@ def shuffled_words(question: Question, rng: random.Random) -> str:
     return " ".join(tokens) + "."
 
 
+SHORT_SHUFFLE_WORDS = 30
+"""As long as a terse answer: the whole-answer word-order test needs some length to tell order from
+chance (it once skipped anything under 40 words), so short shuffles are measured on their own."""
+
+
+def shuffled_short_answer(question: Question, rng: random.Random) -> str:
+    """The model answer's first sentences, at most SHORT_SHUFFLE_WORDS words, shuffled."""
+    tokens = question.model_answer.replace(".", " ").split()[:SHORT_SHUFFLE_WORDS]
+    rng.shuffle(tokens)
+    return " ".join(tokens) + "."
+
+
 def negated_claims(question: Question, rng: random.Random) -> str:
     return " ".join(negate(point.references[0]) for point in question.points)
 
@@ -103,6 +115,7 @@ ATTACKS: dict[str, Callable[[Question, random.Random], str]] = {
     "keyword list": keyword_list,
     "terms one per sentence": terms_as_sentences,
     "shuffled words": shuffled_words,
+    "shuffled short answer": shuffled_short_answer,
     "negated key claims": negated_claims,
     "question copied back": question_copied,
     "gibberish": gibberish,

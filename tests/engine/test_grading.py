@@ -246,3 +246,33 @@ def test_a_claim_below_the_naming_threshold_is_withheld_not_named(grader):
     assert not result.misconceptions  # nobody is told they said it
     noise = next(p for p in result.points if p.point_id == "noise")
     assert not noise.covered
+
+
+SHORT_ANSWER = (
+    "The model memorizes noise in the training data, so it shows low training error but high validation "
+    "error and fails on new data it has not seen."
+)
+
+
+def test_a_short_answer_of_shuffled_words_earns_nothing(grader):
+    # The fake encoder reads shared words as shared meaning, so only the word-order test can tell
+    # these apart. Answers of WORD_ORDER_MIN_WORDS words or more are judged by it (it was 40, and
+    # shuffled answers of 30 words earned 1.5 on average).
+    import random
+
+    from grader.engine.calibration import MODEL_CALIBRATION_PATH, calibration_for
+    from grader.engine.grading import WORD_ORDER_MIN_WORDS
+    from grader.engine.text import words
+
+    transitions = calibration_for(MODEL_CALIBRATION_PATH, "all-MiniLM-L6-v2").word_order
+    grader = Grader(grader.encoder, replace(grader.calibration, word_order=transitions, word_order_threshold=0.0))
+    assert WORD_ORDER_MIN_WORDS <= len(words(SHORT_ANSWER)) < 40
+    tokens = SHORT_ANSWER.replace(".", " ").replace(",", " ").split()
+    random.Random(0).shuffle(tokens)
+    shuffled = " ".join(tokens) + "."
+
+    in_order = grader.grade(QUESTION, SHORT_ANSWER)
+    assert in_order.grade >= 3
+    result = grader.grade(QUESTION, shuffled)
+    assert result.grade == 0
+    assert not any(point.covered for point in result.points)

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 from grader.engine.loader import load_company
 from grader.engine.result import GradeResult
 from grader.evaluation.cli import eval_command
-from grader.evaluation.robustness import ATTACKS, generate_cases, negate, run_robustness
+from grader.evaluation.robustness import ATTACKS, SHORT_SHUFFLE_WORDS, generate_cases, negate, run_robustness
 from tests.evaluation.conftest import QUESTION_ID
 
 
@@ -38,6 +38,15 @@ def test_keyword_list_has_no_connecting_words(project):
     keywords = ATTACKS["keyword list"](question, random.Random(0)).split()
     assert len(keywords) >= 5
     assert not {"the", "is", "of", "and"} & set(keywords)
+
+
+def test_short_shuffle_is_the_opening_words_of_the_model_answer_reordered(project):
+    question = load_company("acme").questions[QUESTION_ID]
+    shuffled = ATTACKS["shuffled short answer"](question, random.Random(0))
+    opening = question.model_answer.replace(".", " ").split()[:SHORT_SHUFFLE_WORDS]
+    assert sorted(shuffled.rstrip(".").split()) == sorted(opening)
+    assert shuffled.rstrip(".").split() != opening
+    assert shuffled == ATTACKS["shuffled short answer"](question, random.Random(0))
 
 
 class StubGrader:
