@@ -92,6 +92,17 @@ class Calibration:
                 z = z + w_entail * entail + w_contra * contra
         return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
+    def best_judged_probabilities(
+        self, similarity: np.ndarray, margin: np.ndarray, overlap: np.ndarray
+    ) -> np.ndarray | None:
+        """The highest coverage probability any verdict of the judge could give these sentences (the
+        judge's entailment and contradiction sum to at most 1), or None when the judge has no weight."""
+        if self.coverage_weights is None or len(self.coverage_weights) < 6:
+            return None
+        w0, w_sim, w_margin, w_overlap, w_entail, w_contra = self.coverage_weights
+        z = w0 + w_sim * similarity + w_margin * margin + w_overlap * overlap + max(w_entail, w_contra, 0.0)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
     @property
     def coverage_threshold(self) -> float:
         """The similarity at which a point is as likely covered as not."""

@@ -85,7 +85,11 @@ def _graded_by_a_judge_that_reads_not_as_opposite(fake_encoder, references: tupl
     """The answer graded against QUESTION with its first point phrased by ``references``, by a judge
     that reads every sentence with a negation word as a contradiction; also how many pairs it read."""
     reads_not_as_opposite = WordJudge(negation_is_opposite=True)
-    calibration = _calibration(fake_encoder, reads_not_as_opposite)
+    # Entailment weighs enough that the judge's verdict could earn these sentences their point, so
+    # they are sent to it.
+    calibration = replace(
+        _calibration(fake_encoder, reads_not_as_opposite), coverage_weights=(-10.0, 20.0, 0.0, 0.0, 4.0, 0.0)
+    )
     grader = Grader(fake_encoder, calibration, judge=reads_not_as_opposite)
     result = grader.grade(question_with_first_point_references(*references), answer)
     return result, reads_not_as_opposite.calls
@@ -110,7 +114,7 @@ def test_a_negation_that_is_part_of_a_definition_is_not_read_as_a_contradiction(
     # is local, the judge does not, so its contradiction must not cost the point.
     result, calls = _graded_by_a_judge_that_reads_not_as_opposite(
         fake_encoder,
-        ("the model fails to generalize to new data", "it generalizes poorly"),
+        ("the model fails to generalize to new data", "it generalizes poorly to new data"),
         "Overfitting is when the model doesn't generalize to new data.",
     )
     assert calls > 0
@@ -145,6 +149,23 @@ def test_the_judge_reads_only_the_sentences_closest_to_each_point(fake_encoder, 
     read_for_noise = [sentence for sentence, reference in judge.read if reference in noise_references]
     assert len(nearest_first) > JUDGE_SENTENCES_PER_POINT
     assert sorted(read_for_noise) == sorted(nearest_first[:JUDGE_SENTENCES_PER_POINT])
+
+
+def test_a_pair_no_verdict_could_make_count_is_not_sent_to_the_judge(fake_encoder, judge):
+    # With these weights a sentence needs similarity 0.58 to the point before even a sure entailment
+    # gives it a 0.2 chance of it (RELEVANCE_FLOOR); below that the judge's verdict cannot matter.
+    calibration = replace(_calibration(fake_encoder, judge), coverage_weights=(-14.0, 20.0, 0.0, 0.0, 1.0, 0.0))
+    grader = Grader(fake_encoder, calibration, judge=judge)
+    near, far = "The model memorizes noise in the data.", "The model keeps the training data."  # 0.67, 0.50
+    result = grader.grade(QUESTION, f"{far} {near}")
+    assert [text for text, _ in judge.read] == [near]
+    assert result.points[0].evidence == near
+
+    alone = grader.grade(QUESTION, far)
+    assert [text for text, _ in judge.read] == [near]  # nothing more was read
+    # Taken as a neutral verdict: the sentence keeps its small chance from similarity alone.
+    assert 0.0 < alone.points[0].probability < 0.2
+    assert alone.points[0].entailment == 0.0
 
 
 def test_only_a_sentence_the_judge_read_can_earn_a_point(fake_encoder, judge, monkeypatch):
