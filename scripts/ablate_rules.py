@@ -37,7 +37,7 @@ from grader.evaluation.robustness import run_robustness  # noqa: E402
 STYLE_SHIFT_DEV = ROOT / "transcripts" / "style-shift" / "pinterest-dev.jsonl"
 SHUFFLE_ATTACKS = ("shuffled words", "shuffled short answer")
 """Robustness attacks reported per variant: no human-graded set holds shuffled answers, so these
-are the only measure of the word-order and garbled-grammar rules."""
+are the only measure of the word-order rule."""
 
 
 @contextmanager
@@ -53,8 +53,8 @@ def patched(target: Any, **replacements: Any) -> Iterator[None]:
 
 
 def _plain_shape(text: str) -> SentenceShape:
-    """Every unit reads as a sentence: no keyword-list or garbled-word detection."""
-    return SentenceShape(max(1, len(text.split())), 1.0, 0, 0)
+    """Every unit reads as a sentence: no keyword-list detection."""
+    return SentenceShape(max(1, len(text.split())), 1.0, 0)
 
 
 @contextmanager
@@ -78,12 +78,7 @@ def no_word_order() -> Iterator[None]:
 
 def _shape_without_keyword_list(text: str) -> SentenceShape:
     shape = _real_sentence_shape(text)
-    return SentenceShape(shape.word_count, 1.0, shape.grammar_violations, 0)
-
-
-def _shape_without_garbling(text: str) -> SentenceShape:
-    shape = _real_sentence_shape(text)
-    return SentenceShape(shape.word_count, shape.structure_ratio, 0, shape.list_segments)
+    return SentenceShape(shape.word_count, 1.0, 0)
 
 
 _real_sentence_shape = grading.sentence_shape
@@ -92,12 +87,6 @@ _real_sentence_shape = grading.sentence_shape
 @contextmanager
 def no_keyword_list() -> Iterator[None]:
     with patched(grading, sentence_shape=_shape_without_keyword_list, list_item_sentences=lambda text: set()):
-        yield
-
-
-@contextmanager
-def no_garbled_shape() -> Iterator[None]:
-    with patched(grading, sentence_shape=_shape_without_garbling):
         yield
 
 
@@ -119,7 +108,6 @@ VARIANTS: list[tuple[str, Callable[[], Any], bool]] = [
     ("no keyword-list, word-order and shape rules", no_shape, True),
     ("no word-order (shuffled words) rule", no_word_order, True),
     ("no keyword-list rules", no_keyword_list, True),
-    ("no garbled-grammar rule", no_garbled_shape, True),
     ("no L-family name rule", no_family_names, True),
 ]
 

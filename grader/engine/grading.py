@@ -300,9 +300,10 @@ class Grader:
         keyword_list = np.array(
             [shape.is_keyword_list or s in listed for s, shape in zip(sentences, shapes, strict=True)], dtype=bool
         )
-        garbled = np.array([shape.is_garbled for shape in shapes], dtype=bool)
-        if self._reads_as_shuffled([s for s in sentences if s in whole]):
-            garbled[:] = True
+        # Shuffled words are judged on the whole answer: a per-sentence grammar check (function-word
+        # pairs such as "the of") was deleted when ablation showed it changed no figure once answers
+        # from WORD_ORDER_MIN_WORDS words are judged by word order (docs/eval/ablation.md).
+        garbled = np.full(len(sentences), self._reads_as_shuffled([s for s in sentences if s in whole]), dtype=bool)
         return _Sentences(
             texts=sentences,
             vectors=vectors,
@@ -705,7 +706,7 @@ class Grader:
             if sents.keyword_list[closest]:
                 return "only named in a list of terms, not explained"
             if sents.garbled[closest]:
-                return "the closest sentence does not read as a sentence"
+                return "the answer's word order reads as shuffled words"
             if not sents.eligible[closest]:
                 return "the closest sentence only restates the question"
             return "a close sentence, but it fits another point of this question better or is too vague"
@@ -742,8 +743,10 @@ class Grader:
             notices.append(
                 "Parts of your answer are a list of terms: terms alone earn no credit; say how they connect."
             )
-        if (sents.garbled & sents.is_sentence).any():
-            notices.append("Parts of your answer do not read as sentences and earned no credit.")
+        if sents.garbled.any():
+            notices.append(
+                "Your answer's word order reads as shuffled words, so it earned no credit: write it as sentences."
+            )
         return notices
 
     def _no_answer(self, question: Question) -> GradeResult:

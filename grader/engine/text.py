@@ -412,9 +412,6 @@ class SentenceShape:
     word_count: int
     structure_ratio: float
     """Share of words that are function or relation words: near zero for a keyword list."""
-    grammar_violations: int
-    """Function-word sequences English does not allow ("the of", "a is"): a sign of shuffled words."""
-
     list_segments: int = 0
     """Comma- or slash-separated segments of at most three words ("dropout, batch norm, more data")."""
 
@@ -423,22 +420,15 @@ class SentenceShape:
         few_relations = self.word_count >= 5 and self.structure_ratio < 0.1
         return few_relations or self.list_segments >= 4
 
-    @property
-    def is_garbled(self) -> bool:
-        return self.grammar_violations >= 2 and self.grammar_violations >= 0.08 * self.word_count
-
-
 
 def sentence_shape(text: str) -> SentenceShape:
     tokens = words(text)
     if not tokens:
-        return SentenceShape(0, 0.0, 0)
+        return SentenceShape(0, 0.0)
     structural = sum(1 for t in tokens if t in FUNCTION_WORDS or t in RELATION_WORDS or t.endswith("n't"))
     # Arrows and comparison signs relate terms too ("L1 -> sparse").
     structural += len(re.findall(r"->|→|=>|<|>|=", text))
-    return SentenceShape(
-        len(tokens), min(1.0, structural / len(tokens)), _grammar_violations(tokens), _list_segments(text)
-    )
+    return SentenceShape(len(tokens), min(1.0, structural / len(tokens)), _list_segments(text))
 
 
 MIN_LIST_ITEMS = 4
@@ -480,21 +470,6 @@ def _list_segments(text: str) -> int:
     if not all(_is_list_item(seg) for seg in segments):
         return 0
     return len(segments)
-
-
-def _grammar_violations(tokens: list[str]) -> int:
-    violations = 0
-    closed = DETERMINERS | PREPOSITIONS | AUXILIARIES | CONJUNCTIONS
-    for current, following in zip(tokens, [*tokens[1:], None], strict=True):
-        if current in DETERMINERS and current != "this" and (following is None or following in closed):
-            violations += 1  # "the of", "a is", a sentence ending in "the"
-        elif current in PREPOSITIONS and following in (AUXILIARIES | CONJUNCTIONS) - {"so"}:
-            violations += 1  # "of is", "to and"
-        elif current in CONJUNCTIONS and current not in {"so", "if", "when", "since"} and following is None:
-            violations += 1  # a sentence ending in "and"
-        elif current in {"a", "an"} and following in PRONOUNS:
-            violations += 1  # "a they"
-    return violations
 
 
 # -- word order ---------------------------------------------------------------------------------

@@ -250,7 +250,7 @@ def test_a_claim_below_the_naming_threshold_is_withheld_not_named(grader):
 
 SHORT_ANSWER = (
     "The model memorizes noise in the training data, so it shows low training error but high validation "
-    "error and fails on new data it has not seen."
+    "error, and it fails on new data from the same source."
 )
 
 
@@ -262,17 +262,20 @@ def test_a_short_answer_of_shuffled_words_earns_nothing(grader):
 
     from grader.engine.calibration import MODEL_CALIBRATION_PATH, calibration_for
     from grader.engine.grading import WORD_ORDER_MIN_WORDS
-    from grader.engine.text import words
+    from grader.engine.text import reads_as_shuffled, words
 
     transitions = calibration_for(MODEL_CALIBRATION_PATH, "all-MiniLM-L6-v2").word_order
     grader = Grader(grader.encoder, replace(grader.calibration, word_order=transitions, word_order_threshold=0.0))
     assert WORD_ORDER_MIN_WORDS <= len(words(SHORT_ANSWER)) < 40
     tokens = SHORT_ANSWER.replace(".", " ").replace(",", " ").split()
-    random.Random(0).shuffle(tokens)
+    random.Random(0).shuffle(tokens)  # a shuffle the test catches (about 15 in 20 are, at this length)
     shuffled = " ".join(tokens) + "."
+    assert reads_as_shuffled(shuffled, transitions, 0.0)
 
     in_order = grader.grade(QUESTION, SHORT_ANSWER)
     assert in_order.grade >= 3
+    assert not any("shuffled" in notice for notice in in_order.notices)
     result = grader.grade(QUESTION, shuffled)
     assert result.grade == 0
     assert not any(point.covered for point in result.points)
+    assert any("reads as shuffled words" in notice for notice in result.notices)

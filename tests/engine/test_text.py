@@ -74,11 +74,6 @@ def test_keyword_list_and_terse_answer_are_told_apart():
     assert not sentence_shape("The model memorizes noise in the training data.").is_keyword_list
 
 
-def test_shuffled_words_are_garbled():
-    assert sentence_shape("the of model noise training a the data in is memorizes to").is_garbled
-    assert not sentence_shape("The model memorizes the noise in the training data.").is_garbled
-
-
 def test_clauses_only_for_long_sentences():
     assert split_clauses("Short sentence here.") == []
     long = "We start with eligibility and targeting, then an ANN lookup over embeddings, and finally a heavy ranker"
