@@ -99,9 +99,13 @@ class Calibration:
         judge's entailment and contradiction sum to at most 1), or None when the judge has no weight."""
         if self.coverage_weights is None or len(self.coverage_weights) < 6:
             return None
-        w0, w_sim, w_margin, w_overlap, w_entail, w_contra = self.coverage_weights
-        z = w0 + w_sim * similarity + w_margin * margin + w_overlap * overlap + max(w_entail, w_contra, 0.0)
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+        sure, never = np.ones_like(similarity), np.zeros_like(similarity)
+        # The probability rises with the weighted verdict, so its best is one of the three extremes.
+        return np.maximum.reduce([
+            self.coverage_probabilities(similarity, margin, overlap, sure, never),
+            self.coverage_probabilities(similarity, margin, overlap, never, sure),
+            self.coverage_probabilities(similarity, margin, overlap, never, never),
+        ])
 
     @property
     def coverage_threshold(self) -> float:
