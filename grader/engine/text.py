@@ -73,6 +73,8 @@ NON_ANSWERS = frozenset(
 
 
 def words(text: str) -> list[str]:
+    if text.isascii():  # the same words, lowered in one call: the word-order test reads thousands of texts
+        return _WORD.findall(text.lower())
     return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
 
 
@@ -488,16 +490,41 @@ WORD_ORDER_MIN_FUNCTION_SHARE = 0.2
 
 
 def word_class(word: str) -> int:
-    for index, members in enumerate((DETERMINERS, PREPOSITIONS, AUXILIARIES, CONJUNCTIONS, PRONOUNS), start=1):
+    cached = _WORD_CLASS_CACHE.get(word)
+    if cached is not None:
+        return cached
+    index = 7
+    for candidate, members in enumerate((DETERMINERS, PREPOSITIONS, AUXILIARIES, CONJUNCTIONS, PRONOUNS), start=1):
         if word in members:
-            return index
-    if is_negation_cue(word):
-        return 6
-    return 7
+            index = candidate
+            break
+    else:
+        if is_negation_cue(word):
+            index = 6
+    if len(_WORD_CLASS_CACHE) < 100_000:  # bounded: a long session meets new words forever
+        _WORD_CLASS_CACHE[word] = index
+    return index
+
+
+# The word-order test classifies every word of 30 shuffles per answer; a dictionary of the words
+# already seen makes that a lookup.
+_WORD_CLASS_CACHE: dict[str, int] = {}
 
 
 def _class_sequence(sentence: str) -> list[int]:
     return [0, *(word_class(w) for w in words(sentence)), 0]
+
+
+def _sentence_class_sequences(text: str) -> list[list[int]]:
+    """``_class_sequence`` of each of ``split_sentences(text)`` (or of ``text`` when it has none),
+    reading each sentence's words once rather than once to keep it and again to classify it."""
+    parts = _sentence_parts(text)
+    sequences = []
+    for part in parts:
+        part_words = words(part)
+        if len(part_words) >= 2 or (part and len(parts) == 1 and part_words):
+            sequences.append([0, *map(word_class, part_words), 0])
+    return sequences or [_class_sequence(text)]
 
 
 def fit_word_order(texts: list[str]) -> list[list[float]]:
@@ -570,7 +597,9 @@ def reads_as_shuffled(text: str, transitions: list[list[float]], threshold: floa
 
 def _mean_transition(text: str, transitions: list[list[float]], skip: frozenset[int] = frozenset()) -> float:
     values = []
-    for sentence in split_sentences(text) or [text]:
-        sequence = _class_sequence(sentence)
-        values.extend(transitions[a][b] for a, b in itertools.pairwise(sequence) if not ({a, b} <= skip))
+    for sequence in _sentence_class_sequences(text):
+        if skip:
+            values.extend(transitions[a][b] for a, b in itertools.pairwise(sequence) if not ({a, b} <= skip))
+        else:
+            values.extend(transitions[a][b] for a, b in itertools.pairwise(sequence))
     return sum(values) / len(values) if values else 0.0

@@ -286,3 +286,23 @@ def test_clauses_after_a_colon_are_their_own_claims_when_the_negation_precedes_i
 )
 def test_definitional_predicate_drops_only_the_opener(text, predicate):
     assert definitional_predicate(text) == predicate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PROSE_ANSWER,
+        "- L1 zeroes weights\n- L2 shrinks them\n* both fight overfitting",
+        "one",
+        "Régularisation adds a penalty. It doesn’t remove features; L1 does.",
+        "1. split by time. 2) no leakage",
+    ],
+)
+def test_word_order_reads_each_sentence_as_its_own_words(text):
+    # The word-order test reads each sentence's words once; it must see exactly the sentences and
+    # words the rest of the grader sees, in ASCII and in other scripts alike.
+    from grader.engine.text import _class_sequence, _sentence_class_sequences, split_sentences, words
+
+    assert _sentence_class_sequences(text) == [_class_sequence(s) for s in split_sentences(text) or [text]]
+    assert words("Don’t ZERO l2-Weights") == ["don't", "zero", "l2", "weights"]
+    assert words("Don't ZERO l2-Weights") == ["don't", "zero", "l2", "weights"]
