@@ -12,7 +12,7 @@ misconceptions and contradicted points, and calibrated cut points turn it into a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +104,11 @@ on the judge's word alone (see ``_reason``). Chosen among 0.5, 0.7, 0.9 and neve
 calibration refitted on the fitting data (calibration split and style-shift tuning part): 0.768,
 0.776, 0.788, 0.787. Lower thresholds withhold more correct sentences in the transcripts' style;
 never blocking loses most of what the judge adds on answers in other voices."""
+
+
+_GradeSteps = Generator[list[tuple[str, str]], np.ndarray, GradeResult]
+"""One answer's grading: yields the judge pairs it needs, is sent their verdicts, returns the grade."""
+_NO_VERDICTS = np.zeros((0, 3), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,8 @@ class Grader:
             twins.extend(denegate(u) for u in units if is_negated(u))
         vectors = self.encoder.encode([*all_sentences, *twins]) if all_sentences else None
         twin_vectors = iter(vectors[len(all_sentences) :]) if vectors is not None else iter(())
-        results: list[GradeResult] = []
+        results: list[GradeResult | None] = []
+        waiting: list[tuple[int, _GradeSteps, list[tuple[str, str]]]] = []
         offset = 0
         for (question, _), prep in zip(items, prepared, strict=True):
             if prep is None:
@@ -240,10 +246,26 @@ class Grader:
             offset += len(units)
             twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
             denegated = np.stack(twins_of_units)
-            results.append(self._grade_sentences(question, units, block, denegated, notices, parents, listed))
+            steps = self._grade_sentences(question, units, block, denegated, notices, parents, listed)
+            waiting.append((len(results), steps, next(steps)))
+            results.append(None)
+        # Every answer's judge pairs in one call: one long packed pass is about a quarter quicker than
+        # one per answer, and a verdict never depends on the pairs read beside it (judge.py).
+        all_pairs = [pair for _, _, pairs in waiting for pair in pairs]
+        verdicts = self.judge.judge(all_pairs) if self.judge is not None and all_pairs else None
+        start = 0
+        for index, steps, pairs in waiting:
+            own = verdicts[start : start + len(pairs)] if verdicts is not None else _NO_VERDICTS
+            start += len(pairs)
+            try:
+                steps.send(own)
+            except StopIteration as finished:
+                results[index] = finished.value
+            else:
+                raise RuntimeError("grading asked the judge twice for one answer")
         if isinstance(self._rubric_encoder, CachedEncoder):
             self._rubric_encoder.save()
-        return results
+        return [result for result in results if result is not None]
 
     # -- internals -------------------------------------------------------------------------
 
@@ -377,9 +399,12 @@ class Grader:
 
     def _judge_evidence(
         self, sents: _Sentences, rubric: _RubricVectors, n_points: int, worth_reading: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> Generator[list[tuple[str, str]], np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Sentence x point: the judge's entailment and contradiction probabilities, and which
         sentences it read for each point (every one when there is no judge).
+
+        It yields the (sentence, reference) pairs it needs read and is sent the judge's verdicts on
+        them, so that ``grade_many`` can read every answer's pairs in one call.
 
         The JUDGE_SENTENCES_PER_POINT readable sentences closest to a point are each read beside the
         point's reference closest to them, only where that reference is at least JUDGE_FLOOR similar
@@ -397,6 +422,7 @@ class Grader:
         entailment = np.zeros(shape, dtype=np.float32)
         contradiction = np.zeros(shape, dtype=np.float32)
         if self.judge is None or not sents.texts:
+            yield []
             return entailment, contradiction, np.ones(shape, dtype=bool)
         read = np.zeros(shape, dtype=bool)
         cosine = sents.vectors @ rubric.references.T
@@ -415,9 +441,9 @@ class Grader:
                     continue
                 pairs.append((definitional_predicate(sents.texts[i]), rubric.reference_texts[closest[i]]))
                 cells.append((int(i), p, int(closest[i])))
+        verdicts = yield pairs
         if not pairs:
             return entailment, contradiction, read
-        verdicts = self.judge.judge(pairs)
         sentence_has_negation = {i: has_negation_word(sents.texts[i]) for i, _, _ in cells}
         for (i, p, ref), (entail, contra, _) in zip(cells, verdicts, strict=True):
             read[i, p] = True
@@ -467,10 +493,13 @@ class Grader:
     def _grade_sentences(
         self, question: Question, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray,
         notices: list[str], parents: dict[str, str], listed: set[str],
-    ) -> GradeResult:
+    ) -> _GradeSteps:
         """Grade one answer from its units: whole sentences, and clauses of long ones mapped to
         their sentence in ``parents`` (evidence always quotes the whole sentence). ``listed`` are
-        the sentences that are items of a list of terms."""
+        the sentences that are items of a list of terms.
+
+        A generator: it yields the judge pairs it needs once, is sent their verdicts, and returns
+        the grade (see ``grade_many``)."""
         cal = self.calibration
         rubric = self._rubric(question)
         sents = self._analyse_sentences(sentences, vectors, denegated, rubric, parents, listed)
@@ -502,7 +531,9 @@ class Grader:
         worth_reading = None if best_judged is None else (best_judged >= RELEVANCE_FLOOR) & (
             point_sim >= MIN_COVER_SIMILARITY
         )
-        entailment, judged_contradiction, judge_read = self._judge_evidence(sents, rubric, n_points, worth_reading)
+        entailment, judged_contradiction, judge_read = yield from self._judge_evidence(
+            sents, rubric, n_points, worth_reading
+        )
         judged_against = (judged_contradiction >= JUDGE_CONTRADICTS) & (judged_contradiction > entailment)
 
         # Misconceptions: a stated wrong claim is named, penalised, and its sentence earns no point.

@@ -151,6 +151,30 @@ def test_the_judge_reads_only_the_sentences_closest_to_each_point(fake_encoder, 
     assert sorted(read_for_noise) == sorted(nearest_first[:JUDGE_SENTENCES_PER_POINT])
 
 
+def test_a_batch_of_answers_is_read_by_the_judge_in_one_call_and_graded_as_one_by_one(fake_encoder):
+    class CountingJudge(WordJudge):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[int] = []
+
+        def judge(self, pairs):
+            self.batches.append(len(pairs))
+            return super().judge(pairs)
+
+    judge = CountingJudge()
+    grader = Grader(fake_encoder, _calibration(fake_encoder, judge), judge=judge)
+    answers = [
+        "The model memorizes noise in the training data.",
+        "I don't know",
+        "The model ignores noise in the training data.",
+        "Bananas grow in warm countries.",
+        "Training error is low but validation error is high.",
+    ]
+    batch = grader.grade_many([(QUESTION, answer) for answer in answers])
+    assert len(judge.batches) == 1 and judge.batches[0] > 0
+    assert batch == [grader.grade(QUESTION, answer) for answer in answers]
+
+
 def test_a_pair_no_verdict_could_make_count_is_not_sent_to_the_judge(fake_encoder, judge):
     # With these weights a sentence needs similarity 0.58 to the point before even a sure entailment
     # gives it a 0.2 chance of it (RELEVANCE_FLOOR); below that the judge's verdict cannot matter.
