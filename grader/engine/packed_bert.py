@@ -41,11 +41,12 @@ shapes. It also keeps float32 products off the kernel that a product of fewer th
 which rounds a row differently; bfloat16 products round each row the same whatever their count."""
 
 STABLE_INPUT_WIDTH = 384
-"""bfloat16 products are split so that each reads at most this many inputs per row, summed in float32.
-On a CPU with AMX (oneDNN 3.12, two threads) a product over 1,536 inputs (BERT's down projection)
-rounds a row differently when the pass has fewer than 512 rows than when it has more, so a verdict
-moved by about 0.001 with the pairs read beside it; products over 384 inputs round every row the
-same at every row count from 64 to 4,096 (measured). A grade must not depend on its batch."""
+"""The down projection's bfloat16 product is cut into slices of this many inputs per row, run as one
+batched product and summed in float32 (one slice where the inputs do not divide evenly). On a CPU
+with AMX (oneDNN 3.12, two threads) a product over 1,536 inputs (BERT's down projection) rounds a
+row differently when the pass has fewer than 512 rows than when it has more, so a verdict moved by
+about 0.001 with the pairs read beside it; products over 384 inputs round every row the same at
+every row count from 64 to 4,096 (measured). A grade must not depend on its batch."""
 
 TOKENS_PER_PASS = 4096
 """Token budget of one packed pass, so peak memory matches the stock path's batch of 16 x 256
@@ -147,24 +148,24 @@ class PackedBertLayers:
         # bfloat16 copies of the other products' weights (with the fused ones, about half the
         # model's size again).
         self._bf16_layers: list[tuple[tuple[torch.Tensor, torch.Tensor], ...]] | None = None
-        self._bf16_down_slices: list[list[tuple[slice, torch.Tensor]]] = []
+        self._bf16_down_slices: list[tuple[torch.Tensor, torch.Tensor]] = []
         if bfloat16:
             self._bf16_layers = []
             for qkv, layer in zip(self._fused_qkv, bert.encoder.layer, strict=True):
                 linears = (layer.attention.output.dense, layer.intermediate.dense, layer.output.dense)
                 others = tuple((m.weight.detach().to(dtype), m.bias.detach().to(dtype)) for m in linears)
                 self._bf16_layers.append((qkv, *others))
-            # The down projection's weights split along its long input side (see STABLE_INPUT_WIDTH).
-            width = STABLE_INPUT_WIDTH
-            self._bf16_down_slices = [
-                [
-                    (slice(start, start + width), down_w[:, start : start + width].contiguous())
-                    for start in range(0, down_w.shape[1], width)
-                ]
-                for *_, (down_w, _) in self._bf16_layers
-            ]
-            # The whole down matrix is then no longer read: keep only its bias.
-            self._bf16_layers = [(*rest, (torch.empty(0), down_b)) for *rest, (_, down_b) in self._bf16_layers]
+            # The down projection's weights cut along their long input side into a stack of
+            # (STABLE_INPUT_WIDTH x outputs) slices for one batched product (see STABLE_INPUT_WIDTH),
+            # and its bias in float32, where the slices' products are summed.
+            self._bf16_down_slices = []
+            for *_, (down_w, down_b) in self._bf16_layers:
+                inputs = down_w.shape[1]
+                width = STABLE_INPUT_WIDTH if inputs % STABLE_INPUT_WIDTH == 0 else inputs  # else one slice
+                stack = torch.stack([down_w[:, start : start + width].t() for start in range(0, inputs, width)])
+                self._bf16_down_slices.append((stack.contiguous(), down_b.float()))
+            # The whole down matrix and its bfloat16 bias are then no longer read.
+            self._bf16_layers = [(*rest, (torch.empty(0), torch.empty(0))) for *rest, _ in self._bf16_layers]
             self._fused_qkv = []  # held in _bf16_layers
 
     def free_stock_weights(self) -> None:
@@ -218,7 +219,7 @@ class PackedBertLayers:
         bf16 = torch.bfloat16
         layers = zip(self._bf16_layers, self._bf16_down_slices, self._bert.encoder.layer, strict=True)
         for weights, down_slices, layer in layers:
-            (qkv_w, qkv_b), (out_w, out_b), (mid_w, mid_b), (_, down_b) = weights
+            (qkv_w, qkv_b), (out_w, out_b), (mid_w, mid_b), _ = weights
             qkv = functional.linear(hidden.to(bf16), qkv_w, qkv_b)
             context = torch.empty(hidden.shape, dtype=bf16)
             for group in groups:
@@ -226,7 +227,9 @@ class PackedBertLayers:
             attention_output = layer.attention.output
             hidden = attention_output.LayerNorm(functional.linear(context, out_w, out_b).float() + hidden)
             middle = layer.intermediate.intermediate_act_fn(functional.linear(hidden.to(bf16), mid_w, mid_b))
-            down = down_b.float() + sum(functional.linear(middle[:, part], w).float() for part, w in down_slices)
+            down_w, down_b32 = down_slices
+            sliced = middle.view(middle.shape[0], down_w.shape[0], down_w.shape[1]).transpose(0, 1)
+            down = torch.bmm(sliced, down_w).float().sum(0) + down_b32
             hidden = layer.output.LayerNorm(down + hidden)
         return hidden
 
