@@ -205,13 +205,17 @@ def print_breakdown(console: Console, question: Question, result: GradeResult) -
     if result.covered:
         console.print("\n[green bold]Covered[/]")
         for point in result.covered:
-            console.print(f"  [green]✓[/] {escape(point.title)} (weight {point.weight:g}, {point.confidence:.0%} sure)")
+            close = ", a close call" if point.close_call else ""
+            console.print(
+                f"  [green]✓[/] {escape(point.title)} (weight {point.weight:g}, {point.confidence:.0%} sure{close})"
+            )
             console.print(f"      [dim]your words:[/] “{escape(point.evidence or '')}”")
     if result.missed:
         console.print("\n[red bold]Missed[/]")
         for point in result.missed:
+            mark = "[yellow]?[/]" if point.close_call else "[red]✗[/]"  # not sure it was missed
             console.print(
-                f"  [red]✗[/] {escape(point.title)} (weight {point.weight:g}, {point.probability:.0%} likely): "
+                f"  {mark} {escape(point.title)} (weight {point.weight:g}, {point.probability:.0%} likely): "
                 f"{escape(point.reason)}"
             )
             console.print(f"      {escape(point.feedback)}")

@@ -45,6 +45,22 @@ class PointResult:
     contradiction: float = 0.0
     """The judge's probability that the sentence states the point's opposite."""
 
+    @property
+    def close_call(self) -> bool:
+        """Whether the verdict is too uncertain to state flatly (see CLOSE_CALL_BAND): feedback says
+        "not sure" rather than "missed", and marks a credited point as a close call."""
+        low, high = CLOSE_CALL_BAND
+        return low <= self.probability < high
+
+
+CLOSE_CALL_BAND = (0.3, 0.7)
+"""Coverage probabilities at which the grader's verdict on a point is shown as a close call. Set on
+the style-shift tuning part (755 point verdicts; people marked the point covered for 21-35% of
+points at 0.3-0.5, which are not credited, and 57-64% at 0.5-0.7, which are), against 7-14% below
+0.3 and 77-90% from 0.7. On the dev part the same bands hold (25-33% and 44-59%; see README). The
+grade does not change: a close call only stops feedback from telling a candidate flatly that they
+missed a point they may have made."""
+
 
 def share_covered(points: list[PointResult]) -> float:
     """The plain share of a question's points judged covered (0-1), the count an interviewer keeps."""

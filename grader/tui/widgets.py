@@ -303,14 +303,25 @@ def feedback_renderable(question: Question, answer: str, result: GradeResult | N
             for point in result.covered:
                 line = Text("✓ ", style="green")
                 line.append(point.title, style="bold")
+                if point.close_call:
+                    line.append("  (a close call: credited, but say it more plainly)", style="italic")
                 if point.evidence:
                     line.append(f"  “{point.evidence}”", style="green italic")
                 parts.append(line)
-        if result.missed:
-            parts.append(Text("\nMissed", style="bold yellow underline"))
-            for point in sorted(result.missed, key=lambda p: -p.weight):
-                line = Text("✗ ", style="yellow")
+        unsure = [point for point in result.missed if point.close_call and point.evidence]
+        missed = [point for point in result.missed if point not in unsure]
+        sections = [
+            ("Not sure", "bold underline", "? ", "bold", unsure),
+            ("Missed", "bold yellow underline", "✗ ", "yellow", missed),
+        ]
+        for heading, heading_style, mark, mark_style, points in sections:
+            if points:
+                parts.append(Text(f"\n{heading}", style=heading_style))
+            for point in sorted(points, key=lambda p: -p.weight):
+                line = Text(mark, style=mark_style)
                 line.append(point.title, style="bold")
+                if point in unsure:
+                    line.append(f"  Your sentence “{point.evidence}” may say this, but not clearly enough to credit.")
                 line.append(f"  {point.feedback}")
                 parts.append(line)
         if result.misconceptions:
