@@ -58,12 +58,19 @@ def _question_block(number: str, q: QuestionReport) -> list[str]:
     lines = [f"### {number} {_one_line(q.prompt)}", "", head, ""]
     for point in q.covered:
         quote = f": “{_quoted(point.evidence)}”" if point.evidence else ""
-        lines.append(f"- ✓ **{point.title}**{quote}")
+        close = " (a close call: credited, but say it more plainly)" if point.close_call else ""
+        lines.append(f"- ✓ **{point.title}**{close}{quote}")
     for point in q.covered_when_probed:
         quote = f": “{_quoted(point.evidence)}”" if point.evidence else ""
         lines.append(f"- ↩ **{point.title}**, only when probed{quote}")
     for point in q.missed:
-        lines.append(f"- ✗ **{point.title}**: {_one_line(point.feedback)}")
+        if point.close_call and point.evidence:  # not sure it was missed: never say so flatly
+            lines.append(
+                f"- ? **{point.title}**, not sure: your sentence “{_quoted(point.evidence)}” may say this, but "
+                f"not clearly enough to credit. {_one_line(point.feedback)}"
+            )
+        else:
+            lines.append(f"- ✗ **{point.title}**: {_one_line(point.feedback)}")
     for wrong in q.misconceptions:
         lines.append(
             f"- ⚠ **{wrong.claim}** Your sentence “{_quoted(wrong.evidence)}” reads as this claim. "

@@ -50,3 +50,31 @@ def test_an_unfinished_session_says_so_and_gives_no_verdict():
     line = verdict_line(_report(finish=False))
     assert line.startswith("Unfinished · ") and "no hire signal" in line
     assert "HIRE" not in line
+
+
+def test_the_report_says_not_sure_where_the_grader_is_unsure_after_a_round_trip_through_sqlite():
+    from dataclasses import replace
+
+    pack = sample_pack()
+    result = make_result(OVERFITTING, {"gap"})
+    near = "Maybe it depends on the data."
+    points = [
+        replace(point, probability=0.6) if point.covered else replace(point, probability=0.45, evidence=near)
+        for point in result.points
+    ]
+    with Store(":memory:") as store:
+        session_id = store.create_session("acme", "practice", ["screen"])
+        store.add_turn(session_id, role="interviewer", kind="question", text=OVERFITTING.prompt,
+                       question_id=OVERFITTING.id, round_id="screen")
+        turn_id = store.add_turn(session_id, role="candidate", kind="answer", text=f"Gap. {near}",
+                                 question_id=OVERFITTING.id, round_id="screen")
+        store.record_grade(turn_id, replace(result, points=points))
+        store.finish_session(session_id)
+        report = build_report(pack, store.turns(session_id), store.latest_grades(session_id),
+                              session=store.session(session_id))
+    section = report_markdown(report).split(f"### 1.1 {OVERFITTING.prompt}")[1].split("###")[0]
+    assert "(a close call: credited, but say it more plainly)" in section
+    uncredited = [point for point in OVERFITTING.points if point.id != "gap"]
+    for point in uncredited:
+        assert f"- ? **{point.title}**, not sure: your sentence “{near}” may say this" in section
+    assert "- ✗" not in section
