@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -21,7 +22,6 @@ from textual.widgets import (
     Footer,
     Header,
     Label,
-    Markdown,
     Static,
     TabbedContent,
     TabPane,
@@ -116,7 +116,7 @@ class BriefingScreen(Screen[None]):
         session = app.store.session(app.session_id)
         yield Header()
         with VerticalScroll(id="briefing"):
-            yield Markdown(briefing_markdown(app.pack, session))
+            yield Static(RichMarkdown(briefing_markdown(app.pack, session)), id="briefing-text")
         with Horizontal(id="briefing-bar"):
             yield Label("Press Enter to begin.", id="begin-hint")
             yield GraderStatus(id="grader-status")
