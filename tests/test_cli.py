@@ -249,6 +249,28 @@ def test_a_negated_condition_leaves_the_claim_after_it_standing():
     assert not data["misconceptions"]
 
 
+@pytest.mark.real_model
+def test_a_definition_opening_with_the_question_term_is_not_a_restated_question():
+    # The whole sentence sits at 0.84 from "What is overfitting?", on its "Overfitting is when" alone.
+    data = _graded("pinterest.screen.overfitting", "Overfitting is when the model memorizes the training data.")
+    assert "fits-noise" in _covered(data)
+    restated = _graded("pinterest.screen.overfitting", "What is overfitting? Overfitting is when you overfit.")
+    assert not _covered(restated)
+
+
+@pytest.mark.real_model
+def test_a_negated_infinitive_up_front_leaves_the_rest_of_a_run_on_sentence_standing():
+    # "the first thing is to not use accuracy" avoids accuracy; it does not deny the threshold after it.
+    answer = (
+        "With 1 percent positives the first thing is to not use accuracy since predicting all zeros already gets "
+        "99 percent, so I'd look at precision and recall, and I'd tune the decision threshold on a validation set "
+        "instead of just using 0.5."
+    )
+    data = _graded("pinterest.screen.class-imbalance", answer)
+    assert "threshold" in _covered(data)
+    assert not data["misconceptions"]
+
+
 def test_help_lists_every_command_without_loading_the_evaluation_stack():
     # --help imports every lazy command to read its summary; scipy and scikit-learn (about a
     # second) belong to evaluation reports only, not to listing what mockint can do.

@@ -33,6 +33,7 @@ from grader.engine.text import (
     has_negation_word,
     is_negated,
     is_non_answer,
+    judge_reading,
     key_terms,
     list_item_sentences,
     named_apart,
@@ -211,6 +212,7 @@ class Grader:
         prepared: list[tuple[list[str], list[str], dict[str, str], set[str]] | None] = []
         all_sentences: list[str] = []
         twins: list[str] = []
+        bodies: list[str] = []
         for _, answer in items:
             text = answer or ""
             if is_non_answer(text):
@@ -231,8 +233,11 @@ class Grader:
             prepared.append((units, notices, parents, listed))
             all_sentences.extend(units)
             twins.extend(denegate(u) for u in units if is_negated(u))
-        vectors = self.encoder.encode([*all_sentences, *twins]) if all_sentences else None
-        twin_vectors = iter(vectors[len(all_sentences) :]) if vectors is not None else iter(())
+            bodies.extend(body for u in units if (body := definitional_predicate(u)) != u)
+        vectors = self.encoder.encode([*all_sentences, *twins, *bodies]) if all_sentences else None
+        n_units_and_twins = len(all_sentences) + len(twins)
+        twin_vectors = iter(vectors[len(all_sentences) : n_units_and_twins]) if vectors is not None else iter(())
+        body_vectors = iter(vectors[n_units_and_twins:]) if vectors is not None else iter(())
         results: list[GradeResult | None] = []
         waiting: list[tuple[int, _GradeSteps, list[tuple[str, str]]]] = []
         offset = 0
@@ -246,7 +251,10 @@ class Grader:
             offset += len(units)
             twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
             denegated = np.stack(twins_of_units)
-            steps = self._grade_sentences(question, units, block, denegated, notices, parents, listed)
+            bodies_of_units = np.stack(
+                [next(body_vectors) if definitional_predicate(u) != u else v for u, v in zip(units, block, strict=True)]
+            )
+            steps = self._grade_sentences(question, units, block, denegated, bodies_of_units, notices, parents, listed)
             waiting.append((len(results), steps, next(steps)))
             results.append(None)
         # Every answer's judge pairs in one call: one long packed pass is about a quarter quicker than
@@ -302,13 +310,20 @@ class Grader:
         return rubric
 
     def _analyse_sentences(
-        self, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray, rubric: _RubricVectors,
-        parents: dict[str, str], listed: set[str],
+        self, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray, bodies: np.ndarray,
+        rubric: _RubricVectors, parents: dict[str, str], listed: set[str],
     ) -> _Sentences:
         whole = {u for u, s in parents.items() if u == s}
         shapes = [sentence_shape(s) for s in sentences]
         # Compared with each sentence of the question, so copying back part of a long prompt is caught.
-        echo = (vectors @ rubric.prompt.T).max(axis=1) >= self.calibration.echo_threshold
+        # A definition restates the question only if what it says does too: "Overfitting is when the
+        # model memorizes the training data" sits at 0.84 from "What is overfitting?" on its opener
+        # alone; "the model memorizes the training data" does not (``bodies``: the definitional
+        # predicate's vector, the sentence's own when it has no "X is when" opener).
+        threshold = self.calibration.echo_threshold
+        echo = ((vectors @ rubric.prompt.T).max(axis=1) >= threshold) & (
+            (bodies @ rubric.prompt.T).max(axis=1) >= threshold
+        )
         # A clause of a sentence copied from the question is copied too, however far its own vector
         # sits from the question: "Explain logistic regression: what it models, which loss ..." earned
         # 2 on the clauses that name the loss. Copied means in the question's own words: a long run-on
@@ -439,7 +454,7 @@ class Grader:
                 if worth_reading is not None and not worth_reading[i, p]:
                     read[i, p] = True  # taken as neutral
                     continue
-                pairs.append((definitional_predicate(sents.texts[i]), rubric.reference_texts[closest[i]]))
+                pairs.append((judge_reading(sents.texts[i]), rubric.reference_texts[closest[i]]))
                 cells.append((int(i), p, int(closest[i])))
         verdicts = yield pairs
         if not pairs:
@@ -492,7 +507,7 @@ class Grader:
 
     def _grade_sentences(
         self, question: Question, sentences: list[str], vectors: np.ndarray, denegated: np.ndarray,
-        notices: list[str], parents: dict[str, str], listed: set[str],
+        bodies: np.ndarray, notices: list[str], parents: dict[str, str], listed: set[str],
     ) -> _GradeSteps:
         """Grade one answer from its units: whole sentences, and clauses of long ones mapped to
         their sentence in ``parents`` (evidence always quotes the whole sentence). ``listed`` are
@@ -502,7 +517,7 @@ class Grader:
         the grade (see ``grade_many``)."""
         cal = self.calibration
         rubric = self._rubric(question)
-        sents = self._analyse_sentences(sentences, vectors, denegated, rubric, parents, listed)
+        sents = self._analyse_sentences(sentences, vectors, denegated, bodies, rubric, parents, listed)
         sentences = [parents[u] for u in sentences]  # quote whole sentences from here on
         n_points = len(question.points)
 

@@ -366,6 +366,58 @@ def definitional_predicate(text: str) -> str:
     return rest if len(words(rest)) >= 3 else text
 
 
+_SPEAKER = re.compile(
+    r"\b(?:(?:i|we)\s*(?:think|believe|guess|'d\s+say|would\s+say)\s+(?:that\s+)?"
+    r"|(?:i|we|you)\s*(?:'d|'ll|would|will|should|could|can|might|must|need\s+to|want\s+to|have\s+to|"
+    r"'m\s+going\s+to|am\s+going\s+to|'re\s+going\s+to|are\s+going\s+to)\s+"
+    r"(?:(?:probably|also|just|first|definitely|then|rather|usually|typically|always|still|really|actually|"
+    r"either)\s+)*)",
+    re.IGNORECASE,
+)
+_LEAD_CONNECTIVES = re.compile(r"^[\s,]*(?:(?:and|so|then|but|also|or|well|okay|ok|like)\b[\s,]*)*$", re.IGNORECASE)
+_SETTING_OPENERS = frozenset(
+    ("for", "in", "on", "at", "during", "with", "after", "before", "offline", "online", "first", "then", "so", "and")
+)
+SPEAKER_LEAD_MAX_WORDS = 4
+"""A speaker's lead-in is dropped only within a sentence's first few words ("then for training I'd
+..."), never from inside its claim."""
+
+
+def without_speaker(text: str) -> str:
+    """A sentence without its speaker's lead-in: "I'd tune the threshold on a validation set" ->
+    "Tune the threshold on a validation set", "then for training I'd either downsample the
+    negatives" -> "then for training downsample the negatives", "I think it has high variance" ->
+    "It has high variance"; any other text unchanged.
+
+    The judge learned from short-answer data in which a sentence whose subject differs from the
+    reference's usually contradicts it, and the rubrics' references are written without a speaker:
+    it read "I'd tune the decision threshold on a validation set" beside "Move the decision
+    threshold away from 0.5" as a contradiction (0.99), and "Tune the decision threshold on a
+    validation set" as entailing it.
+    """
+    match = _SPEAKER.search(text)
+    if match is None:
+        return text
+    before = text[: match.start()]
+    lead = words(before)
+    if _LEAD_CONNECTIVES.match(before):
+        before = ""
+    elif len(lead) > SPEAKER_LEAD_MAX_WORDS or not (
+        lead[0] in _SETTING_OPENERS or before.rstrip().endswith((",", ";", ":"))
+    ):
+        return text  # inside a claim: "the model you can trust"
+    rest = before + text[match.end() :]
+    if len(words(rest)) < 3:
+        return text
+    return rest[:1].upper() + rest[1:]
+
+
+def judge_reading(text: str) -> str:
+    """What the judge reads of a candidate's sentence: the claim without a speaker's lead-in or a
+    definition's "X is when" opener (see ``without_speaker`` and ``definitional_predicate``)."""
+    return definitional_predicate(without_speaker(text))
+
+
 def has_negation_word(text: str) -> bool:
     """Whether any negation word appears at all, local or not ("doesn't generalize" in a definition
     counts): what a reader that sees words, not scope, reacts to."""
@@ -396,8 +448,19 @@ def clauses_denied(sentence: str) -> frozenset[str]:
             if seen > lead_words:
                 break
         if is_negation_cue(token) and not _negation_is_local(tokens, index, defining_when_is_local=False):
+            if _negates_an_infinitive(tokens, index):
+                continue  # "the first thing is to not use accuracy": avoid that, not everything after
             return frozenset(clauses)
     return frozenset(clauses[: denial + 1])
+
+
+def _negates_an_infinitive(tokens: list[str], index: int) -> bool:
+    """Whether the negation at ``tokens[index]`` is attached to an infinitive ("to not use",
+    "not to trust", "never to"): it denies that one action, which its own clause still reads as
+    negated, not the other clauses of the sentence."""
+    before = tokens[index - 1] if index else ""
+    after = tokens[index + 1] if index + 1 < len(tokens) else ""
+    return tokens[index] in ("not", "never") and "to" in (before, after)
 
 
 def is_negated(text: str) -> bool:

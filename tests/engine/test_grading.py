@@ -123,6 +123,16 @@ def test_restating_the_question_earns_nothing(grader):
     assert grader.grade(QUESTION, "What is overfitting?").grade == 0
 
 
+def test_a_definition_is_a_restated_question_only_if_what_it_says_is_too(grader):
+    # With the fake encoder the sentence sits at 0.28 from "What is overfitting?" and its predicate
+    # ("the model memorizes ...") at 0.02; a threshold between them shows which one decides.
+    echo_at = replace(grader.calibration, echo_threshold=0.25)
+    strict = Grader(grader.encoder, echo_at)
+    definition = strict.grade(QUESTION, "Overfitting is when the model memorizes noise in the training data.")
+    assert any(p.covered for p in definition.points if p.point_id == "noise")
+    assert strict.grade(QUESTION, "What is overfitting?").grade == 0
+
+
 def test_a_copied_question_earns_nothing_through_its_clauses(grader):
     # Long sentences are also graded clause by clause; a clause of a copied sentence sits far from
     # the whole question but close to a point, and must not earn it.

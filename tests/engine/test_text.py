@@ -3,6 +3,7 @@ import pytest
 from grader.engine.text import (
     definitional_predicate,
     is_negated,
+    judge_reading,
     is_non_answer,
     sentence_shape,
     split_clauses,
@@ -97,7 +98,7 @@ def test_denegate_removes_negation_only():
 
 
 def test_which_clauses_answer_for_a_negation_elsewhere_in_the_sentence():
-    from grader.engine.text import clauses_denied, split_clauses
+    from grader.engine.text import clauses_denied, is_negated, split_clauses
 
     definition = (
         "It's when the model never really learns the training examples, it doesn't pick up the details of the data."
@@ -115,6 +116,14 @@ def test_which_clauses_answer_for_a_negation_elsewhere_in_the_sentence():
     contrast = "Use PR-AUC, not accuracy, since with one percent clicks accuracy is useless and you never shuffle."
     assert clauses_denied(contrast) == set()
     assert clauses_denied("A short sentence isn't split.") == set()
+    # A negated infinitive avoids one action; the clauses after it are still asserted.
+    avoid = ("The first thing is to not use accuracy since predicting all zeros gets 99 percent, "
+             "then I'd downsample the negatives so the model pays attention to clicks.")
+    assert clauses_denied(avoid) == set()
+    assert is_negated(split_clauses(avoid)[0])  # its own clause still reads as negated
+    claim = ("The first thing is that you do not use accuracy since predicting all zeros gets 99 percent, "
+             "then you downsample the negatives so the model pays attention to clicks.")
+    assert clauses_denied(claim) == set(split_clauses(claim))
 
 
 def test_a_piece_with_no_words_between_two_breaks_does_not_start_a_clause():
@@ -286,6 +295,29 @@ def test_clauses_after_a_colon_are_their_own_claims_when_the_negation_precedes_i
 )
 def test_definitional_predicate_drops_only_the_opener(text, predicate):
     assert definitional_predicate(text) == predicate
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("I'd tune the decision threshold on a validation set.", "Tune the decision threshold on a validation set."),
+        ("and we'd probably downsample the negatives", "Downsample the negatives"),
+        ("So, like, I'd use PR-AUC for it", "Use PR-AUC for it"),
+        ("I think it has high variance", "It has high variance"),
+        ("I'd say it has high variance", "It has high variance"),
+        ("then for training I'd either downsample the negatives", "Then for training downsample the negatives"),
+        ("With 1 percent positives, I'd downsample the negatives", "With 1 percent positives, downsample the negatives"),
+        ("I think overfitting is when the model memorizes noise", "the model memorizes noise"),
+        # A negation stays with the claim; a contraction is not a lead-in to drop.
+        ("I would not shuffle the logs before splitting", "Not shuffle the logs before splitting"),
+        ("I wouldn't shuffle the logs", "I wouldn't shuffle the logs"),
+        # Inside a claim, or too little left: unchanged.
+        ("the model you can trust is the simple one", "the model you can trust is the simple one"),
+        ("We can use L1.", "We can use L1."),
+    ],
+)
+def test_the_judge_reads_a_claim_without_its_speakers_lead_in(text, read):
+    assert judge_reading(text) == read
 
 
 @pytest.mark.parametrize(
