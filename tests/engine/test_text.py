@@ -3,8 +3,8 @@ import pytest
 from grader.engine.text import (
     definitional_predicate,
     is_negated,
-    judge_reading,
     is_non_answer,
+    judge_reading,
     sentence_shape,
     split_clauses,
     split_sentences,
@@ -306,7 +306,8 @@ def test_definitional_predicate_drops_only_the_opener(text, predicate):
         ("I think it has high variance", "It has high variance"),
         ("I'd say it has high variance", "It has high variance"),
         ("then for training I'd either downsample the negatives", "Then for training downsample the negatives"),
-        ("With 1 percent positives, I'd downsample the negatives", "With 1 percent positives, downsample the negatives"),
+        ("With 1 percent positives, I'd downsample the negatives",
+         "With 1 percent positives, downsample the negatives"),
         ("I think overfitting is when the model memorizes noise", "the model memorizes noise"),
         # A negation stays with the claim; a contraction is not a lead-in to drop.
         ("I would not shuffle the logs before splitting", "Not shuffle the logs before splitting"),
