@@ -400,8 +400,8 @@ def without_speaker(text: str) -> str:
         return text
     before = text[: match.start()]
     lead = words(before)
-    if _LEAD_CONNECTIVES.match(before):
-        before = ""
+    if not lead or _LEAD_CONNECTIVES.match(before):
+        before = ""  # nothing but connectives or punctuation ("- I'd ...", "(I'd ...") before the speaker
     elif len(lead) > SPEAKER_LEAD_MAX_WORDS or not (
         lead[0] in _SETTING_OPENERS or before.rstrip().endswith((",", ";", ":"))
     ):

@@ -309,6 +309,8 @@ def test_definitional_predicate_drops_only_the_opener(text, predicate):
         ("With 1 percent positives, I'd downsample the negatives",
          "With 1 percent positives, downsample the negatives"),
         ("I think overfitting is when the model memorizes noise", "the model memorizes noise"),
+        ("- I'd downsample the negatives", "Downsample the negatives"),
+        ("(we'd split the logs by time)", "Split the logs by time)"),
         # A negation stays with the claim; a contraction is not a lead-in to drop.
         ("I would not shuffle the logs before splitting", "Not shuffle the logs before splitting"),
         ("I wouldn't shuffle the logs", "I wouldn't shuffle the logs"),
@@ -339,3 +341,15 @@ def test_word_order_reads_each_sentence_as_its_own_words(text):
     assert _sentence_class_sequences(text) == [_class_sequence(s) for s in split_sentences(text) or [text]]
     assert words("Don’t ZERO l2-Weights") == ["don't", "zero", "l2", "weights"]
     assert words("Don't ZERO l2-Weights") == ["don't", "zero", "l2", "weights"]
+
+
+def test_the_judge_reading_of_any_mix_of_lead_in_words_and_punctuation_is_a_string():
+    # Seeded sweep over what can precede a speaker: a "- I'd ..." once raised IndexError.
+    import random
+
+    pieces = ["I'd", "we", "would", "I", "think", "-", "(", ",", ";", "and", "so", "then", "for", "training",
+              "the", "model", "probably", "either", '"', "1)", "*", "you", "can", ":"]
+    rng = random.Random(0)
+    for _ in range(5000):
+        text = " ".join(rng.choice(pieces) for _ in range(rng.randrange(0, 9)))
+        assert isinstance(judge_reading(text), str)
