@@ -12,7 +12,7 @@ misconceptions and contradicted points, and calibrated cut points turn it into a
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +156,11 @@ def _unit_names(unit: str, sentence: str) -> frozenset[tuple[str, str]]:
     return variant_names(unit) or (variant_names(sentence) if unit != sentence and refers_back(unit) else frozenset())
 
 
+def _own_or_second_reading(block: np.ndarray, has_second: list[bool], seconds: Iterator[np.ndarray]) -> np.ndarray:
+    """Each unit's vector, or the next of ``seconds`` where the unit has a second reading."""
+    return np.stack([next(seconds) if has else own for own, has in zip(block, has_second, strict=True)])
+
+
 class Grader:
     """Grades answers for one calibration (one pack, one encoder). Deterministic and thread-safe."""
 
@@ -209,7 +214,7 @@ class Grader:
 
     def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
         """Grade several answers, encoding all their sentences in one batch."""
-        prepared: list[tuple[list[str], list[str], dict[str, str], set[str]] | None] = []
+        prepared: list[tuple[list[str], list[str], dict[str, str], set[str], list[bool], list[bool]] | None] = []
         all_sentences: list[str] = []
         twins: list[str] = []
         bodies: list[str] = []
@@ -230,10 +235,16 @@ class Grader:
             units = list(parents)
             list_items = list_item_sentences(text)
             listed = {sentence for sentence in whole if sentence in list_items}
-            prepared.append((units, notices, parents, listed))
+            # Each unit's second reading, encoded in the same batch: a negated unit's de-negated twin,
+            # and a definition's predicate without its "X is when" opener.
+            unit_twins = [denegate(u) if is_negated(u) else None for u in units]
+            unit_bodies = [body if (body := definitional_predicate(u)) != u else None for u in units]
+            twins.extend(t for t in unit_twins if t is not None)
+            bodies.extend(b for b in unit_bodies if b is not None)
+            has_twin = [t is not None for t in unit_twins]
+            has_body = [b is not None for b in unit_bodies]
+            prepared.append((units, notices, parents, listed, has_twin, has_body))
             all_sentences.extend(units)
-            twins.extend(denegate(u) for u in units if is_negated(u))
-            bodies.extend(body for u in units if (body := definitional_predicate(u)) != u)
         vectors = self.encoder.encode([*all_sentences, *twins, *bodies]) if all_sentences else None
         n_units_and_twins = len(all_sentences) + len(twins)
         twin_vectors = iter(vectors[len(all_sentences) : n_units_and_twins]) if vectors is not None else iter(())
@@ -245,15 +256,12 @@ class Grader:
             if prep is None:
                 results.append(self._no_answer(question))
                 continue
-            units, notices, parents, listed = prep
+            units, notices, parents, listed, has_twin, has_body = prep
             assert vectors is not None
             block = vectors[offset : offset + len(units)]
             offset += len(units)
-            twins_of_units = [next(twin_vectors) if is_negated(u) else v for u, v in zip(units, block, strict=True)]
-            denegated = np.stack(twins_of_units)
-            bodies_of_units = np.stack(
-                [next(body_vectors) if definitional_predicate(u) != u else v for u, v in zip(units, block, strict=True)]
-            )
+            denegated = _own_or_second_reading(block, has_twin, twin_vectors)
+            bodies_of_units = _own_or_second_reading(block, has_body, body_vectors)
             steps = self._grade_sentences(question, units, block, denegated, bodies_of_units, notices, parents, listed)
             waiting.append((len(results), steps, next(steps)))
             results.append(None)

@@ -60,6 +60,10 @@ points at 0.3-0.5, which are not credited, and 57-64% at 0.5-0.7, which are), ag
 0.3 and 77-90% from 0.7. On the dev part the same bands hold (25-33% and 44-59%; see README). The
 grade does not change: a close call only stops feedback from telling a candidate flatly that they
 missed a point they may have made."""
+CLOSE_CALL_CREDITED = "(a close call: credited, but say it more plainly)"
+"""How feedback marks a credited close call, wherever it is shown."""
+CLOSE_CALL_NOT_CREDITED = "may say this, but not clearly enough to credit"
+"""What feedback says of the sentence that nearly earned an uncredited close call ("Your sentence “…” ...")."""
 
 
 def share_covered(points: list[PointResult]) -> float:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown, Static
 
-from grader.engine.result import GRADE_LABELS
+from grader.engine.result import CLOSE_CALL_CREDITED, CLOSE_CALL_NOT_CREDITED, GRADE_LABELS
 from grader.interview.report import (
     GRADED,
     SKIPPED,
@@ -58,7 +58,7 @@ def _question_block(number: str, q: QuestionReport) -> list[str]:
     lines = [f"### {number} {_one_line(q.prompt)}", "", head, ""]
     for point in q.covered:
         quote = f": “{_quoted(point.evidence)}”" if point.evidence else ""
-        close = " (a close call: credited, but say it more plainly)" if point.close_call else ""
+        close = f" {CLOSE_CALL_CREDITED}" if point.close_call else ""
         lines.append(f"- ✓ **{point.title}**{close}{quote}")
     for point in q.covered_when_probed:
         quote = f": “{_quoted(point.evidence)}”" if point.evidence else ""
@@ -66,8 +66,8 @@ def _question_block(number: str, q: QuestionReport) -> list[str]:
     for point in q.missed:
         if point.close_call and point.evidence:  # not sure it was missed: never say so flatly
             lines.append(
-                f"- ? **{point.title}**, not sure: your sentence “{_quoted(point.evidence)}” may say this, but "
-                f"not clearly enough to credit. {_one_line(point.feedback)}"
+                f"- ? **{point.title}**, not sure: your sentence “{_quoted(point.evidence)}” "
+                f"{CLOSE_CALL_NOT_CREDITED}. {_one_line(point.feedback)}"
             )
         else:
             lines.append(f"- ✗ **{point.title}**: {_one_line(point.feedback)}")

@@ -116,7 +116,7 @@ class BriefingScreen(Screen[None]):
         session = app.store.session(app.session_id)
         yield Header()
         with VerticalScroll(id="briefing"):
-            yield Static(RichMarkdown(briefing_markdown(app.pack, session)), id="briefing-text")
+            yield Static(RichMarkdown(briefing_markdown(app.pack, session)))
         with Horizontal(id="briefing-bar"):
             yield Label("Press Enter to begin.", id="begin-hint")
             yield GraderStatus(id="grader-status")

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
-from grader.engine.result import GradeResult
+from grader.engine.result import CLOSE_CALL_CREDITED, CLOSE_CALL_NOT_CREDITED, GradeResult
 from grader.engine.rubric import Question
 
 SPEAKERS = {"interviewer": "Interviewer", "candidate": "You", "system": "mockint"}
@@ -304,7 +304,7 @@ def feedback_renderable(question: Question, answer: str, result: GradeResult | N
                 line = Text("✓ ", style="green")
                 line.append(point.title, style="bold")
                 if point.close_call:
-                    line.append("  (a close call: credited, but say it more plainly)", style="italic")
+                    line.append(f"  {CLOSE_CALL_CREDITED}", style="italic")
                 if point.evidence:
                     line.append(f"  “{point.evidence}”", style="green italic")
                 parts.append(line)
@@ -321,7 +321,7 @@ def feedback_renderable(question: Question, answer: str, result: GradeResult | N
                 line = Text(mark, style=mark_style)
                 line.append(point.title, style="bold")
                 if point in unsure:
-                    line.append(f"  Your sentence “{point.evidence}” may say this, but not clearly enough to credit.")
+                    line.append(f"  Your sentence “{point.evidence}” {CLOSE_CALL_NOT_CREDITED}.")
                 line.append(f"  {point.feedback}")
                 parts.append(line)
         if result.misconceptions:
