@@ -23,6 +23,7 @@ from typing import Any
 
 RECOVERY_FILENAME = "mockint-recovery.txt"
 _pending_numbers = itertools.count()
+PARTIAL_SUFFIX = ".partial"
 
 
 def recovery_path(db_path: Path) -> Path:
@@ -48,16 +49,24 @@ def append_recovery(db_path: Path, *, session_id: str, what: str, text: str, rea
 
 
 def write_pending(db_path: Path, record: dict[str, Any]) -> Path | None:
-    """Record a write about to be attempted; None if even that file cannot be written."""
+    """Record a write about to be attempted; None if even that file cannot be written.
+
+    Written under a temporary name and renamed into place, so a ``.pending`` file is always whole:
+    a process killed between creating the file and writing it would otherwise leave an empty one,
+    which the next run could only throw away.
+    """
     target = db_path.parent / f".{db_path.name}.{os.getpid()}-{next(_pending_numbers)}.pending"
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             os.write(fd, json.dumps(record, ensure_ascii=False).encode("utf-8"))
             os.fsync(fd)
         finally:
             os.close(fd)
+        os.replace(partial, target)
     except OSError:
+        clear_pending(partial)
         return None
     return target
 
@@ -76,7 +85,11 @@ def recover_pending(db_path: Path, is_saved: Callable[[dict[str, Any]], bool],
     Returns one notice per recovered answer.
     """
     notices = []
-    for marker in sorted(db_path.parent.glob(f".{db_path.name}.*.pending")):
+    # A ``.partial`` file is one its process was killed while writing: whole records in one are
+    # recovered too (killed between the sync and the rename); torn ones hold nothing to recover.
+    markers = sorted(db_path.parent.glob(f".{db_path.name}.*.pending"))
+    markers += sorted(db_path.parent.glob(f".{db_path.name}.*.pending{PARTIAL_SUFFIX}"))
+    for marker in markers:
         pid_text = marker.name.removeprefix(f".{db_path.name}.").split("-", 1)[0]
         if pid_text.isdigit() and pid_alive(int(pid_text)):
             continue

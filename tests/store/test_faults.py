@@ -4,6 +4,7 @@ overwritten."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.store import SchemaTooNewError, Store, StoreOpenError, StoreWriteError, database
+from grader.store import SchemaTooNewError, Store, StoreOpenError, StoreWriteError, database, recovery
 from grader.store.database import connect
 from grader.store.migrations import known_migrations
 from grader.store.recovery import RECOVERY_FILENAME
@@ -359,6 +360,38 @@ def test_a_successful_answer_leaves_no_pending_file(store):
     session_id = store.create_session("acme", "interview", ["screen"])
     _answer(store, session_id)
     assert not list(store.path.parent.glob("*.pending"))
+
+
+def test_a_pending_file_appears_only_once_it_holds_the_whole_answer(tmp_path, monkeypatch):
+    # A kill -9 between creating the file and writing it once left an empty .pending file, which
+    # the next run threw away with the answer (seen in CI). The file is published by a rename.
+    path = tmp_path / "mockint.db"
+    seen_while_writing = []
+    real_fsync = os.fsync
+
+    def fsync_and_look(fd):
+        seen_while_writing.append(sorted(p.name for p in tmp_path.glob(".mockint.db.*")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(recovery.os, "fsync", fsync_and_look)
+    marker = recovery.write_pending(path, {"session_id": "s1", "kind": "answer", "text": "whole answer"})
+    assert marker is not None and marker.name.endswith(".pending")
+    assert seen_while_writing and not any(name.endswith(".pending") for name in seen_while_writing[0])
+    assert json.loads(marker.read_text())["text"] == "whole answer"
+    assert [p.name for p in tmp_path.glob(".mockint.db.*")] == [marker.name]
+
+
+def test_a_killed_writer_s_partial_file_is_recovered_when_whole_and_dropped_when_torn(tmp_path):
+    path = tmp_path / "mockint.db"
+    Store(path).close()
+    whole = tmp_path / f".mockint.db.999999999-0.pending{recovery.PARTIAL_SUFFIX}"
+    whole.write_text('{"session_id": "s1", "kind": "answer", "text": "synced but not renamed"}')
+    torn = tmp_path / f".mockint.db.999999999-1.pending{recovery.PARTIAL_SUFFIX}"
+    torn.write_text('{"session_id": "s1", "kind": "ans')
+    with Store(path) as store:
+        assert sum("was put in" in notice for notice in store.notices) == 1
+    assert "synced but not renamed" in (tmp_path / RECOVERY_FILENAME).read_text()
+    assert not whole.exists() and not torn.exists()
 
 
 def test_drafts_replace_each_other_until_an_answer_follows(store):
