@@ -224,6 +224,47 @@ def test_shuffled_prose_reads_as_shuffled_and_the_verdict_is_repeatable():
     assert word_order_z(PROSE_ANSWER, transitions) > 2
 
 
+SENTENCE_BREAK_CASES = [
+    "a - 1. b c", "x. - 1. y z", "c; - 3) d e", "a - - b c", "a ; ; b", "end.Start of it) x.Y z",
+    "1. first thing - second; third. Fourth", "İstanbul’s naïve café. Über alles; ja", "12)abc def -5 --5",
+    "word_ _under x.2 y.\"q\" z.(p) w.[k]", "a ! B ? c ... D;", "*bold* text. 'quoted' Yes", "x", "",
+]
+
+
+def test_scoring_shuffled_tokens_in_place_matches_joining_and_splitting_them():
+    # word_order_z scores 30 orders of every long answer's tokens without joining and re-splitting
+    # them; any difference from the text route would change which answers read as shuffled.
+    import json
+    import random
+    from pathlib import Path
+
+    from grader.engine.text import _mean_transition, _ShuffledTokens
+
+    rng = random.Random(0)
+    transitions = [[rng.uniform(-2, 2) for _ in range(8)] for _ in range(8)]  # any table will do
+    texts = list(SENTENCE_BREAK_CASES)
+    transcripts = Path(__file__).resolve().parents[2] / "transcripts"
+    for path in sorted(transcripts.glob("**/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and isinstance(answer := json.loads(line).get("answer"), str):
+                texts.append(answer)
+    assert len(texts) > 500
+    for text in texts:
+        tokens = text.split()
+        scorer = _ShuffledTokens(tokens)
+        order = list(range(len(tokens)))
+        for _ in range(3):
+            assert scorer.mean_transition(order, transitions) == _mean_transition(
+                " ".join(tokens[i] for i in order), transitions), " ".join(tokens[i] for i in order)
+            rng.shuffle(order)
+    vocabulary = ["a", "-", "•", "x.", "B", "1.", "c;", "end.Start", "3)", "'q", "é.", ";", "!", "12)ab", "(p)."]
+    for _ in range(5000):
+        tokens = [rng.choice(vocabulary) for _ in range(rng.randint(1, 7))]
+        order = list(range(len(tokens)))
+        assert _ShuffledTokens(tokens).mean_transition(order, transitions) == _mean_transition(
+            " ".join(tokens), transitions), " ".join(tokens)
+
+
 def test_short_verbless_sentences_are_list_items_only_when_there_are_several():
     from grader.engine.text import list_item_sentences
 
