@@ -156,6 +156,51 @@ def _unit_names(unit: str, sentence: str) -> frozenset[tuple[str, str]]:
     return variant_names(unit) or (variant_names(sentence) if unit != sentence and refers_back(unit) else frozenset())
 
 
+@dataclass(frozen=True)
+class AnswerReadings:
+    """What grading reads in one answer: its units (sentences, and clauses of long ones) and each
+    unit's second reading, if any, all encoded in one batch with the other answers'."""
+
+    units: list[str]
+    parents: dict[str, str]
+    """Each unit's whole sentence (a sentence is its own parent)."""
+    listed: set[str]
+    """Sentences that are items of a bulleted or numbered list."""
+    twins: list[str | None]
+    """A negated unit's de-negated twin."""
+    bodies: list[str | None]
+    """A definition's predicate without its "X is when" opener."""
+    notices: list[str]
+
+    @property
+    def texts_to_encode(self) -> list[str]:
+        return [*self.units, *(t for t in self.twins if t is not None), *(b for b in self.bodies if b is not None)]
+
+
+def answer_readings(answer: str) -> AnswerReadings | None:
+    """The units and second readings grading encodes for ``answer``; None for a non-answer."""
+    text = answer or ""
+    if is_non_answer(text):
+        return None
+    notices: list[str] = []
+    text, was_truncated = truncate(text)
+    if was_truncated:
+        notices.append(f"Your answer is long: only its first {MAX_ANSWER_WORDS} words were graded (all of it is kept).")
+    whole = split_sentences(text) or [text.strip()]
+    # Whole sentences and, for long ones, their clauses are all candidate evidence.
+    parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}
+    units = list(parents)
+    list_items = list_item_sentences(text)
+    return AnswerReadings(
+        units=units,
+        parents=parents,
+        listed={sentence for sentence in whole if sentence in list_items},
+        twins=[denegate(u) if is_negated(u) else None for u in units],
+        bodies=[body if (body := definitional_predicate(u)) != u else None for u in units],
+        notices=notices,
+    )
+
+
 def _own_or_second_reading(block: np.ndarray, has_second: list[bool], seconds: Iterator[np.ndarray]) -> np.ndarray:
     """Each unit's vector, or the next of ``seconds`` where the unit has a second reading."""
     return np.stack([next(seconds) if has else own for own, has in zip(block, has_second, strict=True)])
@@ -214,37 +259,11 @@ class Grader:
 
     def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
         """Grade several answers, encoding all their sentences in one batch."""
-        prepared: list[tuple[list[str], list[str], dict[str, str], set[str], list[bool], list[bool]] | None] = []
-        all_sentences: list[str] = []
-        twins: list[str] = []
-        bodies: list[str] = []
-        for _, answer in items:
-            text = answer or ""
-            if is_non_answer(text):
-                prepared.append(None)
-                continue
-            notices: list[str] = []
-            text, was_truncated = truncate(text)
-            if was_truncated:
-                notices.append(
-                    f"Your answer is long: only its first {MAX_ANSWER_WORDS} words were graded (all of it is kept)."
-                )
-            whole = split_sentences(text) or [text.strip()]
-            # Whole sentences and, for long ones, their clauses are all candidate evidence.
-            parents = {u: s for s in whole for u in (s, *split_clauses(s)) if u not in whole or u == s}
-            units = list(parents)
-            list_items = list_item_sentences(text)
-            listed = {sentence for sentence in whole if sentence in list_items}
-            # Each unit's second reading, encoded in the same batch: a negated unit's de-negated twin,
-            # and a definition's predicate without its "X is when" opener.
-            unit_twins = [denegate(u) if is_negated(u) else None for u in units]
-            unit_bodies = [body if (body := definitional_predicate(u)) != u else None for u in units]
-            twins.extend(t for t in unit_twins if t is not None)
-            bodies.extend(b for b in unit_bodies if b is not None)
-            has_twin = [t is not None for t in unit_twins]
-            has_body = [b is not None for b in unit_bodies]
-            prepared.append((units, notices, parents, listed, has_twin, has_body))
-            all_sentences.extend(units)
+        prepared = [answer_readings(answer) for _, answer in items]
+        present = [readings for readings in prepared if readings is not None]
+        all_sentences = [u for readings in present for u in readings.units]
+        twins = [t for readings in present for t in readings.twins if t is not None]
+        bodies = [b for readings in present for b in readings.bodies if b is not None]
         vectors = self.encoder.encode([*all_sentences, *twins, *bodies]) if all_sentences else None
         n_units_and_twins = len(all_sentences) + len(twins)
         twin_vectors = iter(vectors[len(all_sentences) : n_units_and_twins]) if vectors is not None else iter(())
@@ -256,13 +275,14 @@ class Grader:
             if prep is None:
                 results.append(self._no_answer(question))
                 continue
-            units, notices, parents, listed, has_twin, has_body = prep
             assert vectors is not None
+            units = prep.units
             block = vectors[offset : offset + len(units)]
             offset += len(units)
-            denegated = _own_or_second_reading(block, has_twin, twin_vectors)
-            bodies_of_units = _own_or_second_reading(block, has_body, body_vectors)
-            steps = self._grade_sentences(question, units, block, denegated, bodies_of_units, notices, parents, listed)
+            denegated = _own_or_second_reading(block, [t is not None for t in prep.twins], twin_vectors)
+            bodies_of_units = _own_or_second_reading(block, [b is not None for b in prep.bodies], body_vectors)
+            steps = self._grade_sentences(question, units, block, denegated, bodies_of_units, list(prep.notices),
+                                          prep.parents, prep.listed)
             waiting.append((len(results), steps, next(steps)))
             results.append(None)
         # Every answer's judge pairs in one call: one long packed pass is about a quarter quicker than
