@@ -2,14 +2,14 @@
 
     .venv/bin/python benchmarks/grading_speed.py [--runs 200]
 
-Figures: warm latency p50/p95 for a ~160-word answer against a nine-point rubric (the judge's
-memory of pairs it has read is cleared before each timed grade, so every grade pays for the judge);
-answers per second over the first 105 style-shift dev answers graded in one batch (fastest of three runs), and that batch's
-time over one bare encoding pass of its texts (target: within 3x); how much resident memory
-grows over 100 distinct answers graded one by one (it should level off); grading time over bare
-encoding of the same texts; time from process start to first grade; peak memory; whether the matrix
-products ran in bfloat16 (MOCKINT_FLOAT32=1 keeps float32). Targets (grader v2 issue): p95 <= 250 ms
-warm, peak <= 700 MB.
+Figures: warm latency p50/p95 for a ~160-word answer against a nine-point rubric (the judge's memory
+of pairs it has read is cleared before each timed grade, so every grade pays for the judge); answers
+per second over the first 105 style-shift dev answers graded in one batch (fastest of three runs),
+and that batch's time over one bare encoding pass of its texts (target: within 3x); how much
+resident memory grows over 100 distinct answers graded one by one (it should level off); grading
+time over bare encoding of the same texts; time from process start to first grade; peak memory;
+whether the matrix products ran in bfloat16 (MOCKINT_FLOAT32=1 keeps float32). Targets (grader v2
+issue): p95 <= 250 ms warm, peak <= 700 MB.
 """
 
 from __future__ import annotations
