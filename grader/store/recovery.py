@@ -4,8 +4,10 @@ Two files, both next to the database:
 
 - ``mockint-recovery.txt``: appended to whenever an answer or draft could not be written (disk
   full, database locked for too long, read-only). Anyone can open it in an editor.
-- ``.mockint.db.<pid>-<n>.pending``: written (and synced) just before an answer goes to the
-  database and removed once it is committed. If the process is killed in between, the next
+- ``.mockint.db.<pid>-<tag>-<n>.pending``: written (and synced) just before an answer goes to the
+  database and removed once it is committed. ``<tag>`` is random per process: a new process that
+  happens to get a killed one's pid (every start, in some containers) must neither overwrite its
+  file nor take it for its own. If the process is killed in between, the next
   mockint that opens the database finds it, checks whether the answer made it in, and if not
   appends it to the recovery file. So even ``kill -9`` during a locked-database wait loses nothing.
 """
@@ -13,9 +15,12 @@ Two files, both next to the database:
 from __future__ import annotations
 
 import contextlib
+import glob
 import itertools
 import json
 import os
+import re
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +28,10 @@ from typing import Any
 
 RECOVERY_FILENAME = "mockint-recovery.txt"
 _pending_numbers = itertools.count()
+_PROCESS_TAG = secrets.token_hex(4)
 PARTIAL_SUFFIX = ".partial"
+_WRITER = re.compile(r"(?P<pid>[1-9][0-9]{0,8})-(?:(?P<tag>[0-9a-f]{8})-)?[0-9]+\.pending")
+"""``<pid>-<tag>-<n>.pending`` after the database's name; files of older versions have no tag."""
 
 
 def recovery_path(db_path: Path) -> Path:
@@ -55,12 +63,17 @@ def write_pending(db_path: Path, record: dict[str, Any]) -> Path | None:
     a process killed between creating the file and writing it would otherwise leave an empty one,
     which the next run could only throw away.
     """
-    target = db_path.parent / f".{db_path.name}.{os.getpid()}-{next(_pending_numbers)}.pending"
-    partial = target.with_name(target.name + PARTIAL_SUFFIX)
+    name = f".{db_path.name}.{os.getpid()}-{_PROCESS_TAG}-{next(_pending_numbers)}.pending"
+    target = db_path.parent / name
+    partial = target.with_name(name + PARTIAL_SUFFIX)
     try:
+        # ASCII JSON: any text, even a lone surrogate a terminal let through, reads back exactly.
+        data = json.dumps(record).encode("ascii")
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+            written = 0
+            while written < len(data):  # os.write may take less than all of it (a nearly full disk)
+                written += os.write(fd, data[written:])
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -87,11 +100,12 @@ def recover_pending(db_path: Path, is_saved: Callable[[dict[str, Any]], bool],
     notices = []
     # A ``.partial`` file is one its process was killed while writing: whole records in one are
     # recovered too (killed between the sync and the rename); torn ones hold nothing to recover.
-    markers = sorted(db_path.parent.glob(f".{db_path.name}.*.pending"))
-    markers += sorted(db_path.parent.glob(f".{db_path.name}.*.pending{PARTIAL_SUFFIX}"))
+    prefix = f".{glob.escape(db_path.name)}."
+    markers = sorted(db_path.parent.glob(f"{prefix}*.pending"))
+    markers += sorted(db_path.parent.glob(f"{prefix}*.pending{PARTIAL_SUFFIX}"))
     for marker in markers:
-        pid_text = marker.name.removeprefix(f".{db_path.name}.").split("-", 1)[0]
-        if pid_text.isdigit() and pid_alive(int(pid_text)):
+        if not _left_by_a_stopped_writer(marker.name.removeprefix(f".{db_path.name}.").removesuffix(PARTIAL_SUFFIX),
+                                         pid_alive):
             continue
         try:
             record = json.loads(marker.read_text(encoding="utf-8"))
@@ -107,3 +121,20 @@ def recover_pending(db_path: Path, is_saved: Callable[[dict[str, Any]], bool],
             notices.append(f"an answer that a stopped mockint had not saved was put in {target}")
         clear_pending(marker)
     return notices
+
+
+def _left_by_a_stopped_writer(name: str, pid_alive: Callable[[int], bool]) -> bool:
+    """Whether ``name`` (what follows the database's name) is a pending file mockint wrote in a
+    process that has stopped, so nothing will commit or remove it but this recovery.
+
+    This process's own files carry its tag; one with this process's pid and another tag (or none)
+    was left by an earlier process that had the same pid. A name mockint does not write (another
+    database's file, say) is left alone.
+    """
+    match = _WRITER.fullmatch(name)
+    if match is None:
+        return False
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return match["tag"] != _PROCESS_TAG
+    return not pid_alive(pid)

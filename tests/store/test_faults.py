@@ -394,6 +394,44 @@ def test_a_killed_writer_s_partial_file_is_recovered_when_whole_and_dropped_when
     assert not whole.exists() and not torn.exists()
 
 
+def test_a_killed_process_s_answer_is_recovered_by_a_new_process_with_the_same_pid(tmp_path):
+    # In a container mockint may get the same pid on every start: the killed run's file is not
+    # this run's, and this run's first answer must not overwrite it.
+    path = tmp_path / "mockint.db"
+    Store(path).close()
+    old_tagged = tmp_path / f".mockint.db.{os.getpid()}-0badc0de-0.pending"
+    old_untagged = tmp_path / f".mockint.db.{os.getpid()}-0.pending"  # written before files had tags
+    old_tagged.write_text('{"session_id": "s1", "kind": "answer", "text": "answer of the killed run"}')
+    old_untagged.write_text('{"session_id": "s1", "kind": "answer", "text": "answer of an older version"}')
+    mine = recovery.write_pending(path, {"session_id": "s2", "kind": "answer", "text": "being saved now"})
+    with Store(path) as store:
+        assert sum("was put in" in notice for notice in store.notices) == 2
+        session_id = store.create_session("acme", "interview", ["screen"])
+        _answer(store, session_id, "the new run's first answer")
+    saved = (tmp_path / RECOVERY_FILENAME).read_text()
+    assert "answer of the killed run" in saved and "answer of an older version" in saved
+    assert "being saved now" not in saved and mine is not None and mine.exists()  # this process's own
+
+
+def test_pending_file_names_mockint_does_not_write_are_left_alone(tmp_path):
+    path = tmp_path / "mockint.db"
+    strangers = [".mockint.db.\u00b2-0.pending", ".mockint.db.99999999999999999999-0.pending.partial",
+                 ".mockint.db.0-0.pending", ".mockint.db.x.db.999999999-0.pending"]
+    for name in strangers:
+        (tmp_path / name).write_text('{"session_id": "s1", "kind": "answer", "text": "not mine"}')
+    (tmp_path / ".mockint.db.\u00b2-0.running").touch()  # "²".isdigit() holds; int("²") raised on open
+    with Store(path) as store:
+        assert not any("was put in" in notice for notice in store.notices)
+    assert all((tmp_path / name).exists() for name in strangers)
+    assert not (tmp_path / RECOVERY_FILENAME).exists()
+
+
+def test_any_text_survives_the_pending_file(tmp_path):
+    text = "lone surrogate \ud800, accents \u00e9, emoji \U0001f600"
+    marker = recovery.write_pending(tmp_path / "mockint.db", {"session_id": "s1", "kind": "answer", "text": text})
+    assert marker is not None and json.loads(marker.read_text(encoding="utf-8"))["text"] == text
+
+
 def test_drafts_replace_each_other_until_an_answer_follows(store):
     session_id = store.create_session("acme", "interview", ["screen"])
     where = {"question_id": QUESTION.id, "round_id": "screen"}
