@@ -63,11 +63,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def encoded_texts(answers: list[str]) -> list[str]:
-    """Exactly the texts grading encodes for these answers (sentences, clauses of long ones and
-    their second readings), from the grader's own reading of them."""
+    """Exactly the texts grading encodes for these answers, in the order it sends them in one call
+    (every unit, then the de-negated twins, then the definition predicates), from the grader's own
+    reading of them."""
     from grader.engine.grading import answer_readings
 
-    return [text for a in answers if (readings := answer_readings(a)) is not None for text in readings.texts_to_encode]
+    readings = [r for a in answers if (r := answer_readings(a)) is not None]
+    return ([u for r in readings for u in r.units] + [t for r in readings for t in r.twins if t is not None]
+            + [b for r in readings for b in r.bodies if b is not None])
 
 
 def main() -> None:

@@ -172,10 +172,6 @@ class AnswerReadings:
     """A definition's predicate without its "X is when" opener."""
     notices: list[str]
 
-    @property
-    def texts_to_encode(self) -> list[str]:
-        return [*self.units, *(t for t in self.twins if t is not None), *(b for b in self.bodies if b is not None)]
-
 
 def answer_readings(answer: str) -> AnswerReadings | None:
     """The units and second readings grading encodes for ``answer``; None for a non-answer."""
