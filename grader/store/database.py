@@ -13,11 +13,14 @@ a newer-schema database each stop with a ``StoreOpenError`` naming the path and 
 
 from __future__ import annotations
 
+import glob
 import itertools
 import os
+import re
+import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -40,6 +43,11 @@ DRAFT_BUSY_TIMEOUT_MS = 250
 
 RUNNING_MARKER_GLOB = ".{name}.*.running"
 _marker_numbers = itertools.count()
+PROCESS_TAG = secrets.token_hex(4)
+"""Random per process, in the names of the files a process keeps beside the database (running
+markers, pending answers): a later process that gets the same pid, as one may on every start in
+a container, tells a dead namesake's files from its own."""
+_PROCESS_FILE_STEM = re.compile(r"(?P<pid>[1-9][0-9]{0,8})-(?:(?P<tag>[0-9a-f]{8})-)?[0-9]+")
 
 
 def write_failure_reason(exc: sqlite3.Error) -> str:
@@ -312,20 +320,37 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def process_file_stem(number: int) -> str:
+    """``<pid>-<tag>-<number>``: the part of this process's file names between the database's name
+    and the kind of file."""
+    return f"{os.getpid()}-{PROCESS_TAG}-{number}"
+
+
+def written_by_a_stopped_process(stem: str, pid_alive: Callable[[int], bool] = pid_alive) -> bool | None:
+    """Whether the process that wrote a file named with ``stem`` (see ``process_file_stem``; files
+    of older versions have no tag) has stopped; None when mockint writes no such name."""
+    match = _PROCESS_FILE_STEM.fullmatch(stem)
+    if match is None:
+        return None
+    pid = int(match["pid"])
+    if pid == os.getpid():
+        return match["tag"] != PROCESS_TAG
+    return not pid_alive(pid)
+
+
 def _stale_markers(path: Path) -> list[Path]:
     """Running markers of processes that are gone: each one is an unclean shutdown."""
     stale = []
-    for marker in path.parent.glob(RUNNING_MARKER_GLOB.format(name=path.name)):
-        pid_text = marker.name.removeprefix(f".{path.name}.").split("-", 1)[0]
-        # Only names mockint writes count as a process's marker ("²".isdigit() holds, int("²") fails).
-        if not (pid_text.isascii() and pid_text.isdigit() and len(pid_text) <= 9) or not pid_alive(int(pid_text)):
+    for marker in path.parent.glob(RUNNING_MARKER_GLOB.format(name=glob.escape(path.name))):
+        stem = marker.name.removeprefix(f".{path.name}.").removesuffix(".running")
+        if written_by_a_stopped_process(stem) is not False:  # a name mockint never writes is stale too
             stale.append(marker)
     return stale
 
 
 def create_running_marker(path: Path) -> Path | None:
     """A file that exists while this process has the database open; removed on a clean close."""
-    marker = path.parent / f".{path.name}.{os.getpid()}-{next(_marker_numbers)}.running"
+    marker = path.parent / f".{path.name}.{process_file_stem(next(_marker_numbers))}.running"
     try:
         marker.touch()
     except OSError:

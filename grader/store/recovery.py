@@ -19,19 +19,16 @@ import glob
 import itertools
 import json
 import os
-import re
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from grader.store.database import process_file_stem, written_by_a_stopped_process
+
 RECOVERY_FILENAME = "mockint-recovery.txt"
 _pending_numbers = itertools.count()
-_PROCESS_TAG = secrets.token_hex(4)
 PARTIAL_SUFFIX = ".partial"
-_WRITER = re.compile(r"(?P<pid>[1-9][0-9]{0,8})-(?:(?P<tag>[0-9a-f]{8})-)?[0-9]+\.pending")
-"""``<pid>-<tag>-<n>.pending`` after the database's name; files of older versions have no tag."""
 
 
 def recovery_path(db_path: Path) -> Path:
@@ -63,7 +60,7 @@ def write_pending(db_path: Path, record: dict[str, Any]) -> Path | None:
     a process killed between creating the file and writing it would otherwise leave an empty one,
     which the next run could only throw away.
     """
-    name = f".{db_path.name}.{os.getpid()}-{_PROCESS_TAG}-{next(_pending_numbers)}.pending"
+    name = f".{db_path.name}.{process_file_stem(next(_pending_numbers))}.pending"
     target = db_path.parent / name
     partial = target.with_name(name + PARTIAL_SUFFIX)
     try:
@@ -104,8 +101,10 @@ def recover_pending(db_path: Path, is_saved: Callable[[dict[str, Any]], bool],
     markers = sorted(db_path.parent.glob(f"{prefix}*.pending"))
     markers += sorted(db_path.parent.glob(f"{prefix}*.pending{PARTIAL_SUFFIX}"))
     for marker in markers:
-        if not _left_by_a_stopped_writer(marker.name.removeprefix(f".{db_path.name}.").removesuffix(PARTIAL_SUFFIX),
-                                         pid_alive):
+        stem = marker.name.removeprefix(f".{db_path.name}.").removesuffix(PARTIAL_SUFFIX).removesuffix(".pending")
+        # Still being written or committed by a running process, or a name mockint does not write
+        # (another database's file, say): left alone.
+        if not written_by_a_stopped_process(stem, pid_alive):
             continue
         try:
             record = json.loads(marker.read_text(encoding="utf-8"))
@@ -122,19 +121,3 @@ def recover_pending(db_path: Path, is_saved: Callable[[dict[str, Any]], bool],
         clear_pending(marker)
     return notices
 
-
-def _left_by_a_stopped_writer(name: str, pid_alive: Callable[[int], bool]) -> bool:
-    """Whether ``name`` (what follows the database's name) is a pending file mockint wrote in a
-    process that has stopped, so nothing will commit or remove it but this recovery.
-
-    This process's own files carry its tag; one with this process's pid and another tag (or none)
-    was left by an earlier process that had the same pid. A name mockint does not write (another
-    database's file, say) is left alone.
-    """
-    match = _WRITER.fullmatch(name)
-    if match is None:
-        return False
-    pid = int(match["pid"])
-    if pid == os.getpid():
-        return match["tag"] != _PROCESS_TAG
-    return not pid_alive(pid)

@@ -313,6 +313,18 @@ def test_after_an_unclean_shutdown_an_intact_database_opens_with_a_notice(tmp_pa
     assert not marker.exists()
 
 
+def test_an_unclean_shutdown_is_seen_even_when_the_new_process_has_the_dead_one_s_pid(tmp_path):
+    path = tmp_path / "mockint.db"
+    Store(path).close()
+    namesake = tmp_path / f".mockint.db.{os.getpid()}-0badc0de-0.running"
+    namesake.touch()
+    with Store(path) as store:
+        assert any("did not close cleanly" in notice for notice in store.notices)
+        assert not namesake.exists()
+        with Store(path) as second:  # this process's own marker is not a dead process's
+            assert not any("did not close cleanly" in notice for notice in second.notices)
+
+
 # -- clean exit, backup, recovery -----------------------------------------------------------------------
 
 
