@@ -66,11 +66,10 @@ def encoded_texts(answers: list[str]) -> list[str]:
     """Exactly the texts grading encodes for these answers, in the order it sends them in one call
     (every unit, then the de-negated twins, then the definition predicates), from the grader's own
     reading of them."""
-    from grader.engine.grading import answer_readings
+    from grader.engine.grading import answer_readings, texts_to_encode
 
-    readings = [r for a in answers if (r := answer_readings(a)) is not None]
-    return ([u for r in readings for u in r.units] + [t for r in readings for t in r.twins if t is not None]
-            + [b for r in readings for b in r.bodies if b is not None])
+    units, twins, bodies = texts_to_encode([r for a in answers if (r := answer_readings(a)) is not None])
+    return [*units, *twins, *bodies]
 
 
 def main() -> None:

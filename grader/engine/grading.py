@@ -197,6 +197,16 @@ def answer_readings(answer: str) -> AnswerReadings | None:
     )
 
 
+def texts_to_encode(readings: Sequence[AnswerReadings]) -> tuple[list[str], list[str], list[str]]:
+    """What ``grade_many`` encodes in one call, in this order: every answer's units, then their
+    de-negated twins, then their definition predicates."""
+    return (
+        [u for r in readings for u in r.units],
+        [t for r in readings for t in r.twins if t is not None],
+        [b for r in readings for b in r.bodies if b is not None],
+    )
+
+
 def _own_or_second_reading(block: np.ndarray, has_second: list[bool], seconds: Iterator[np.ndarray]) -> np.ndarray:
     """Each unit's vector, or the next of ``seconds`` where the unit has a second reading."""
     return np.stack([next(seconds) if has else own for own, has in zip(block, has_second, strict=True)])
@@ -256,10 +266,7 @@ class Grader:
     def grade_many(self, items: Sequence[tuple[Question, str]]) -> list[GradeResult]:
         """Grade several answers, encoding all their sentences in one batch."""
         prepared = [answer_readings(answer) for _, answer in items]
-        present = [readings for readings in prepared if readings is not None]
-        all_sentences = [u for readings in present for u in readings.units]
-        twins = [t for readings in present for t in readings.twins if t is not None]
-        bodies = [b for readings in present for b in readings.bodies if b is not None]
+        all_sentences, twins, bodies = texts_to_encode([readings for readings in prepared if readings is not None])
         vectors = self.encoder.encode([*all_sentences, *twins, *bodies]) if all_sentences else None
         n_units_and_twins = len(all_sentences) + len(twins)
         twin_vectors = iter(vectors[len(all_sentences) : n_units_and_twins]) if vectors is not None else iter(())

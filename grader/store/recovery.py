@@ -120,4 +120,3 @@ def recover_pending(db_path: Path, is_saved: Callable[[dict[str, Any]], bool],
             notices.append(f"an answer that a stopped mockint had not saved was put in {target}")
         clear_pending(marker)
     return notices
-
