@@ -26,9 +26,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Label, Markdown, TextArea
+from textual.widgets import DataTable, Header, Label, Markdown, TextArea
 
 from grader.engine.rubric import Question
+from grader.tui.widgets import KeyFooter
 
 if TYPE_CHECKING:
     from grader.coding.runner import RunKind, RunReport
@@ -135,7 +136,7 @@ class CodingScreen(Screen[CodingDone]):
                 yield editor
                 yield Label("F5 runs the examples · Ctrl+S submits against every test", id="coding-status")
                 yield DataTable(id="coding-results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         editor = self.query_one("#code-editor", TextArea)

@@ -19,7 +19,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Label,
     Static,
@@ -37,7 +36,7 @@ from grader.store import SessionClock, SessionRecord, StoreError, StoreWriteErro
 from grader.tui.dialogs import ConfirmDialog, ConfirmSkip
 from grader.tui.report_view import ReportView
 from grader.tui.safekeeping import DRAFT_DEBOUNCE_SECONDS, for_display, keep_words
-from grader.tui.widgets import FeedbackView, FitLabel, GraderStatus, Timers, Transcript
+from grader.tui.widgets import FeedbackView, FitLabel, GraderStatus, KeyFooter, Timers, Transcript
 
 if TYPE_CHECKING:
     from grader.interview import Interview, Step
@@ -120,7 +119,7 @@ class BriefingScreen(Screen[None]):
         with Horizontal(id="briefing-bar"):
             yield Label("Press Enter to begin.", id="begin-hint")
             yield GraderStatus(id="grader-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         status = self.query_one(GraderStatus)
@@ -225,7 +224,7 @@ class InterviewScreen(Screen[None]):
             tab_behavior="indent",
             placeholder=ANSWER_PLACEHOLDER,
         )
-        yield Footer()
+        yield KeyFooter()
 
     # -- set-up ---------------------------------------------------------------------------------------
 
@@ -766,7 +765,7 @@ class ReportScreen(Screen[None]):
             f"export with `mockint export {self.session_id} --format md`.",
             id="report-footnote",
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ReportView).focus()
@@ -800,7 +799,7 @@ class ReviewScreen(Screen[None]):
                 yield Transcript(id="review-transcript", follow=False)
             with TabPane("Report", id="report"):
                 yield ReportView(*_report_and_coding(app, self.session_id))
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         app = self.mockint
@@ -852,7 +851,7 @@ class HistoryScreen(Screen[None]):
         with Vertical(id="history"):
             yield Label("Past sessions: Enter opens one for review", id="history-title")
             yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         store = self.mockint.store

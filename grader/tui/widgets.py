@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Label, Static
+from textual.widgets import Footer, Label, Static
 
 from grader.engine.result import CLOSE_CALL_CREDITED, CLOSE_CALL_NOT_CREDITED, GradeResult
 from grader.engine.rubric import Question
@@ -345,3 +345,35 @@ class FeedbackView(Static):
         self.feedback = feedback_renderable(question, answer, result)
         super().__init__(self.feedback, classes="feedback")
         self.result = result
+
+
+class KeyFooter(Footer):
+    """Textual's key footer, rebuilt only when the keys it shows change.
+
+    Textual rebuilds every key of the footer on each bindings signal. Pressing Enter on the briefing
+    sends nine of them, seven with the same keys as before, and each rebuild restyles every key:
+    about 50 ms of the wait for the first question, and the same on every later screen and phase.
+    """
+
+    _shown: tuple[object, ...] | None = None
+
+    async def recompose(self) -> None:
+        shown = self._keys_shown() if self.is_attached else None
+        if shown is not None and shown == self._shown:
+            return
+        self._shown = shown
+        await super().recompose()
+
+    def _keys_shown(self) -> tuple[object, ...]:
+        """Everything the footer's compose reads: the shown bindings, whether they are enabled, the
+        command palette's key, and whether the bindings are ready at all."""
+        active = self.screen.active_bindings
+        keys = tuple(
+            (binding.key, self.app.get_key_display(binding), binding.description, binding.action, enabled, tooltip,
+             None if binding.group is None else (binding.group.description, binding.group.compact))
+            for _node, binding, enabled, tooltip in active.values()
+            if binding.show
+        )
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        palette_key = None if palette is None else (palette[1].key, palette[1].description, palette[2])
+        return (getattr(self, "_bindings_ready", True), self.show_command_palette, palette_key, keys)
