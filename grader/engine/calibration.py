@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,22 @@ class Calibration:
     """Word-class transition log-likelihood ratios fitted on the pack's authored English."""
     word_order_threshold: float = 0.0
     """An answer of WORD_ORDER_MIN_WORDS or more scoring below this does not read as sentences."""
+    word_pairs: list[str] | None = None
+    """Adjacent word pairs ("is when") of the packs' authored English: the word-order test's second
+    opinion (``text.WORD_PAIR_MAX_Z``); None leaves the word-class tests alone."""
     fitted_on: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property  # read for every graded answer; hashing the JSON each time cost ~1 ms
     def id(self) -> str:
         payload = json.dumps({k: v for k, v in asdict(self).items() if k != "metrics"}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:10]
+
+    @cached_property
+    def known_word_pairs(self) -> frozenset[tuple[str, str]] | None:
+        if self.word_pairs is None:
+            return None
+        return frozenset(tuple(pair.split(" ", 1)) for pair in self.word_pairs)  # type: ignore[misc]
 
     def coverage_probabilities(
         self,

@@ -31,7 +31,7 @@ from grader.engine.grading import Grader
 from grader.engine.judge import Judge
 from grader.engine.result import GradeResult, PointResult, share_covered
 from grader.engine.rubric import Question
-from grader.engine.text import fit_word_order
+from grader.engine.text import fit_word_order, fit_word_pairs
 from grader.engine.transcripts import LabelledAnswer
 
 PROVISIONAL = {"coverage_slope": 12.0, "coverage_intercept": -6.6, "grade_cutpoints": (12.5, 37.5, 62.5, 87.5)}
@@ -81,6 +81,7 @@ def fit_calibration(
         model_id=encoder.model_id,
         judge_id=judge.judge_id if judge is not None else None,
         word_order=fit_word_order(_authored_texts(questions.values())),
+        word_pairs=fit_word_pairs(_authored_texts(questions.values())),
         **PROVISIONAL,  # type: ignore[arg-type]
     )
     items = [(questions[a.question_id], a.answer) for a in rows]

@@ -428,7 +428,9 @@ class Grader:
         text = " ".join(sentences)
         if transitions is None or len(words(text)) < WORD_ORDER_MIN_WORDS:
             return False
-        return reads_as_shuffled(text, transitions, self.calibration.word_order_threshold)
+        return reads_as_shuffled(
+            text, transitions, self.calibration.word_order_threshold, self.calibration.known_word_pairs
+        )
 
     @staticmethod
     def _named_apart(

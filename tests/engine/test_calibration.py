@@ -68,3 +68,11 @@ def test_fit_gives_five_score_weights_and_increasing_cut_points(tmp_path: Path):
     assert list(calibration.grade_cutpoints) == sorted(set(calibration.grade_cutpoints))
     # Fitted on these answers, the grader must put the strong ones above the empty ones.
     assert calibration.metrics["calibration_split_qwk"] > 0.5
+
+    # The word-order test's second opinion: the word pairs of the question's authored English, kept
+    # through the stored file.
+    first_two = tuple(question.model_answer.lower().split()[:2])
+    assert first_two in calibration.known_word_pairs
+    stored = tmp_path / "calibration.json"
+    write_calibration(stored, calibration)
+    assert calibration_for(stored, calibration.model_id).known_word_pairs == calibration.known_word_pairs

@@ -224,6 +224,57 @@ def test_shuffled_prose_reads_as_shuffled_and_the_verdict_is_repeatable():
     assert word_order_z(PROSE_ANSWER, transitions) > 2
 
 
+def shipped_word_pairs() -> frozenset[tuple[str, str]]:
+    from grader.engine.calibration import MODEL_CALIBRATION_PATH, calibration_for
+
+    pairs = calibration_for(MODEL_CALIBRATION_PATH, "all-MiniLM-L6-v2").known_word_pairs
+    assert pairs is not None
+    return pairs
+
+
+# Worked examples of the Pinterest pack, graded 2 by their author and 1 by a second grader, that the
+# word-class tests alone read as shuffled ("is when", "in between" are rare class pairs).
+SHORT_FLUENT_ANSWERS = [
+    "Bias is when the model is too simple and underfits, variance is when it's too complex and overfits. "
+    "You want something in between.",
+    "Bagging trains trees in parallel on random samples and averages them boosting trains them one after "
+    "another, each one fixing the previous errors.",
+]
+
+
+@pytest.mark.parametrize("answer", SHORT_FLUENT_ANSWERS)
+def test_short_fluent_answers_the_word_classes_misread_are_kept_by_their_word_pairs(answer):
+    from grader.engine.text import reads_as_shuffled
+
+    transitions = shipped_word_order()
+    assert reads_as_shuffled(answer, transitions, threshold=0.0)  # the word-class tests alone
+    assert not reads_as_shuffled(answer, transitions, threshold=0.0, known_pairs=shipped_word_pairs())
+
+
+def test_shuffled_words_are_still_caught_with_the_word_pair_opinion():
+    import random
+
+    from grader.engine.text import reads_as_shuffled, word_pair_z
+
+    transitions, pairs = shipped_word_order(), shipped_word_pairs()
+    caught = 0
+    for seed in range(20):
+        tokens = PROSE_ANSWER.replace(".", " ").split()
+        random.Random(seed).shuffle(tokens)
+        shuffled = " ".join(tokens) + "."
+        caught += reads_as_shuffled(shuffled, transitions, threshold=0.0, known_pairs=pairs)
+        assert word_pair_z(shuffled, pairs) == word_pair_z(shuffled, pairs)
+    assert caught >= 15
+    assert word_pair_z(PROSE_ANSWER, pairs) > 3
+
+
+def test_word_pairs_are_fitted_within_sentences():
+    from grader.engine.text import fit_word_pairs
+
+    pairs = fit_word_pairs(["The model overfits. Training error is low.", "- the model\n- more data"])
+    assert pairs == sorted({"the model", "model overfits", "training error", "error is", "is low", "more data"})
+
+
 SENTENCE_BREAK_CASES = [
     "a - 1. b c", "x. - 1. y z", "c; - 3) d e", "a - - b c", "a ; ; b", "end.Start of it) x.Y z",
     "1. first thing - second; third. Fourth", "İstanbul’s naïve café. Über alles; ja", "12)abc def -5 --5",
