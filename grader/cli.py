@@ -29,6 +29,7 @@ from grader.engine.loader import (
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question
 from grader.safe_text import MAX_ANSWER_BYTES, strip_control
+from grader.startup import resume_collection
 
 MAX_INPUT_BYTES = MAX_ANSWER_BYTES
 """Answers larger than this are refused outright; long but smaller ones are graded on their first words."""
@@ -97,15 +98,23 @@ LAZY_COMMANDS = {
 }
 
 
+TUI_COMMANDS = frozenset({"start", "resume", "review"})
+"""Commands that open the TUI: they turn garbage collection back on once their first screen is
+painted (``grader.startup``); every other command does so as soon as it is chosen."""
+
+
 @click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mockint")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """mockint: an offline mock-interview coach for machine-learning engineers.
 
     Start an interview with `mockint start --company pinterest`. Every answer is graded against
     expert rubrics with a local sentence model; nothing leaves this machine.
     """
     warnings.showwarning = _show_warning
+    if ctx.invoked_subcommand not in TUI_COMMANDS:
+        resume_collection()
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from textual.binding import Binding, BindingType
 from grader.engine.loader import LoadedPack
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question
+from grader.startup import resume_collection
 from grader.store import Store
 from grader.tui.commands import MockintCommands
 from grader.tui.safekeeping import UnsavedWords
@@ -123,6 +124,8 @@ class MockintApp(App[None]):
         # Imported here: screens pull in Markdown parsing and more, none of it needed for --help.
         from grader.tui.screens import BriefingScreen, HistoryScreen, InterviewScreen, ReviewScreen
 
+        # `mockint` paused garbage collection for start-up; it resumes once the first screen is up.
+        self.call_after_refresh(resume_collection)
         if self.handle_stop_signals:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGHUP):
