@@ -29,7 +29,7 @@ from grader.engine.loader import (
 from grader.engine.result import GradeResult
 from grader.engine.rubric import Question
 from grader.safe_text import MAX_ANSWER_BYTES, strip_control
-from grader.startup import resume_collection
+from grader.startup import freeze_start_up, resume_collection
 
 MAX_INPUT_BYTES = MAX_ANSWER_BYTES
 """Answers larger than this are refused outright; long but smaller ones are graded on their first words."""
@@ -114,6 +114,7 @@ def cli(ctx: click.Context) -> None:
     """
     warnings.showwarning = _show_warning
     if ctx.invoked_subcommand not in TUI_COMMANDS:
+        freeze_start_up()
         resume_collection()
 
 
@@ -475,5 +476,5 @@ def main() -> None:
     cli()
 
 
-if __name__ == "__main__":  # `python -m grader.cli` runs the same command as `mockint`
+if __name__ == "__main__":  # `python -m grader.cli`: the same commands as `mockint`, without its start-up pause
     main()

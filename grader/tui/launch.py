@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import click
 
 from grader.engine.loader import LoadedPack, RubricError, UnknownNameError, load_company
+from grader.startup import freeze_start_up
 from grader.store import SessionNotFoundError, SessionRecord, Store
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def build_app(
 ) -> MockintApp:
     from grader.tui.app import MockintApp
 
+    freeze_start_up()  # imports and the pack; not the app, whose screens become garbage
     return MockintApp(
         store=store,
         loaded_pack=pack,

@@ -358,15 +358,20 @@ class KeyFooter(Footer):
     _shown: tuple[object, ...] | None = None
 
     async def recompose(self) -> None:
-        shown = self._keys_shown() if self.is_attached else None
-        if shown is not None and shown == self._shown:
+        if self.is_attached and self._shown is not None and self._keys_shown() == self._shown:
             return
-        self._shown = shown
         await super().recompose()
 
+    def compose(self) -> ComposeResult:
+        # Recorded where the keys are read, not before the old ones are removed: a change made
+        # during that removal would otherwise be drawn but not remembered, and a later signal
+        # with the earlier keys skipped.
+        self._shown = self._keys_shown() if self.is_attached else None
+        yield from super().compose()
+
     def _keys_shown(self) -> tuple[object, ...]:
-        """Everything the footer's compose reads: the shown bindings, whether they are enabled, the
-        command palette's key, and whether the bindings are ready at all."""
+        """What the footer's compose reads that can change while the app runs: the shown bindings,
+        whether they are enabled, the command palette's key, and whether the bindings are ready."""
         active = self.screen.active_bindings
         keys = tuple(
             (binding.key, self.app.get_key_display(binding), binding.description, binding.action, enabled, tooltip,

@@ -268,6 +268,15 @@ def test_shuffled_words_are_still_caught_with_the_word_pair_opinion():
     assert word_pair_z(PROSE_ANSWER, pairs) > 3
 
 
+def test_text_with_no_known_word_pair_gets_no_word_pair_credit():
+    # No known pair in the text or any of its shuffles: every order scores alike, which is no
+    # evidence of English, so the word-class tests' verdict stands.
+    from grader.engine.text import word_pair_z
+
+    known = frozenset({("the", "model")})
+    assert word_pair_z("zeta omega kappa theta iota lambda sigma", known) == 0.0
+
+
 def test_word_pairs_are_fitted_within_sentences():
     from grader.engine.text import fit_word_pairs
 
