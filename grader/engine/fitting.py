@@ -77,11 +77,12 @@ def fit_calibration(
     if len(rows) < 20:
         raise ValueError(f"need at least 20 graded answers to calibrate, got {len(rows)}")
     memo = MemoEncoder(encoder)
+    authored = _authored_texts(questions.values())
     calibration = Calibration(
         model_id=encoder.model_id,
         judge_id=judge.judge_id if judge is not None else None,
-        word_order=fit_word_order(_authored_texts(questions.values())),
-        word_pairs=fit_word_pairs(_authored_texts(questions.values())),
+        word_order=fit_word_order(authored),
+        word_pairs=fit_word_pairs(authored),
         **PROVISIONAL,  # type: ignore[arg-type]
     )
     items = [(questions[a.question_id], a.answer) for a in rows]

@@ -14,6 +14,7 @@ import random
 import re
 import statistics
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_ANSWER_WORDS = 1200
@@ -625,16 +626,21 @@ def word_order_z(text: str, transitions: list[list[float]], shuffles: int = WORD
     depends on the run.
     """
     tokens = _ShuffledTokens(text.split())
-    rng = random.Random(zlib.crc32(text.encode("utf-8")))
-    order = list(range(len(tokens.pieces)))
-    scores = []
-    for _ in range(shuffles):
-        rng.shuffle(order)
-        scores.append(tokens.mean_transition(order, transitions))
+    scores = [tokens.mean_transition(order, transitions) for order in _own_orders(text, shuffles)]
     spread = statistics.pstdev(scores)
     if spread == 0:
         return math.inf  # every order scores alike: nothing to tell
     return (_mean_transition(text, transitions) - statistics.fmean(scores)) / spread
+
+
+def _own_orders(text: str, shuffles: int) -> Iterator[list[int]]:
+    """``shuffles`` random orders of the text's whitespace tokens, as index lists (one list, shuffled
+    again each time), seeded by the text so that a grade never depends on the run."""
+    rng = random.Random(zlib.crc32(text.encode("utf-8")))
+    order = list(range(len(text.split())))
+    for _ in range(shuffles):
+        rng.shuffle(order)
+        yield order
 
 
 class _ShuffledTokens:
@@ -740,8 +746,8 @@ def reads_as_shuffled(
     want something in between." read as shuffled ("is when" and "in between" are rare class pairs),
     and earned nothing. The word-pair test is their second opinion; see WORD_PAIR_MAX_Z.
     """
-    tokens = words(text)
     if word_order_score(text, transitions) >= threshold:
+        tokens = words(text)
         function_share = sum(1 for token in tokens if token in FUNCTION_WORDS) / max(1, len(tokens))
         if function_share < WORD_ORDER_MIN_FUNCTION_SHARE or word_order_z(text, transitions) >= WORD_ORDER_MIN_Z:
             return False
@@ -781,11 +787,9 @@ def word_pair_z(
     ``known_pairs`` lies above the same share in random orders of its own words (seeded by the
     text, as in ``word_order_z``). Run only on answers the word-class tests flag, so it is not timed."""
     tokens = text.split()
-    rng = random.Random(zlib.crc32(text.encode("utf-8")))
-    scores = []
-    for _ in range(shuffles):
-        rng.shuffle(tokens)
-        scores.append(_known_pair_share(" ".join(tokens), known_pairs))
+    scores = [
+        _known_pair_share(" ".join(tokens[i] for i in order), known_pairs) for order in _own_orders(text, shuffles)
+    ]
     observed, spread = _known_pair_share(text, known_pairs), statistics.pstdev(scores)
     if spread == 0:
         # Every order alike (often: no known pair in any of them) is no evidence of English, and
