@@ -454,3 +454,20 @@ def test_the_judge_reading_of_any_mix_of_lead_in_words_and_punctuation_is_a_stri
     for _ in range(5000):
         text = " ".join(rng.choice(pieces) for _ in range(rng.randrange(0, 9)))
         assert isinstance(judge_reading(text), str)
+
+
+def test_a_text_is_shuffled_into_the_orders_random_shuffle_gives_seeded_by_the_text():
+    # The word-order levels were set on z-scores over these orders: a faster shuffle that gave other
+    # orders would move every answer's z-score.
+    import random
+    import zlib
+
+    from grader.engine.text import _own_orders
+
+    for length in [0, 1, 2, 3, 7, 8, 9, 31, 64, 65, 200]:
+        text = " ".join(f"w{n}" for n in range(length))
+        rng = random.Random(zlib.crc32(text.encode("utf-8")))
+        expected = list(range(length))
+        for order in _own_orders(text, 30):
+            rng.shuffle(expected)
+            assert order == expected
