@@ -128,8 +128,28 @@ class _RubricVectors:
     misconception_negated: np.ndarray
     misconception_names: list[frozenset[tuple[str, str]]]
     misconception_refs: list[tuple[int, Misconception]]
-    reference_terms: list[frozenset[str]]
+    reference_terms: _TermIndex
     reference_names: list[frozenset[tuple[str, str]]]
+
+
+class _TermIndex:
+    """The key terms of a rubric's references, indexed so that one sentence's ``term_recall`` against
+    every reference is one sum over a term-by-reference matrix (grading asks this of every unit)."""
+
+    def __init__(self, reference_terms: list[frozenset[str]]) -> None:
+        vocabulary = sorted(set().union(*reference_terms))
+        self._column = {term: row for row, term in enumerate(vocabulary)}
+        self._uses = np.zeros((len(vocabulary), len(reference_terms)), dtype=np.int32)
+        for reference, terms in enumerate(reference_terms):
+            for term in terms:
+                self._uses[self._column[term], reference] = 1
+        self._sizes = np.array([len(terms) for terms in reference_terms], dtype=np.float64)
+
+    def recall(self, sentence_terms: frozenset[str]) -> np.ndarray:
+        """Per reference, the share of its key terms the sentence uses (0 for a reference with none)."""
+        rows = [self._column[term] for term in sentence_terms if term in self._column]
+        shared = self._uses[rows].sum(axis=0)
+        return np.divide(shared, self._sizes, out=np.zeros_like(self._sizes), where=self._sizes > 0)
 
 
 @dataclass(frozen=True)
@@ -334,7 +354,7 @@ class Grader:
             misconception_negated=np.array([is_negated(p) for _, p in phrasings], dtype=bool),
             misconception_names=[variant_names(p) for _, p in phrasings],
             misconception_refs=misconceptions,
-            reference_terms=[key_terms(ref) for _, ref in references],
+            reference_terms=_TermIndex([key_terms(ref) for _, ref in references]),
             reference_names=[variant_names(ref) for _, ref in references],
         )
         self._rubrics[key] = rubric
@@ -520,9 +540,7 @@ class Grader:
         """For each sentence and point: the largest share of one reference's key terms it uses."""
         overlap = np.zeros((len(sents.texts), n_points), dtype=np.float32)
         for i, text in enumerate(sents.texts):
-            terms = key_terms(text)
-            for ref_terms, p in zip(rubric.reference_terms, rubric.reference_point, strict=True):
-                overlap[i, p] = max(overlap[i, p], term_recall(terms, ref_terms))
+            np.maximum.at(overlap[i], rubric.reference_point, rubric.reference_terms.recall(key_terms(text)))
         return overlap
 
     def _similarities(

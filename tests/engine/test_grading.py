@@ -289,3 +289,18 @@ def test_a_short_answer_of_shuffled_words_earns_nothing(grader):
     assert result.grade == 0
     assert not any(point.covered for point in result.points)
     assert any("reads as shuffled words" in notice for notice in result.notices)
+
+
+def test_the_term_index_gives_every_reference_the_term_recall_of_a_sentence():
+    from grader.engine.grading import _TermIndex
+    from grader.engine.loader import load_company
+    from grader.engine.text import key_terms, term_recall
+
+    questions = list(load_company("pinterest").questions.values())
+    for question in questions:
+        references = [key_terms(ref) for point in question.points for ref in point.references] + [frozenset()]
+        index = _TermIndex(references)
+        for other in questions:  # sentences of every kind: on this question's topic and off it
+            for text in [other.model_answer, *(ref for point in other.points for ref in point.references)]:
+                terms = key_terms(text)
+                assert index.recall(terms).tolist() == [term_recall(terms, ref) for ref in references]
