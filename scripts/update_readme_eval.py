@@ -63,8 +63,8 @@ def headline_lines(style_shift: dict, loqo: dict) -> list[str]:
     metrics = loqo["metrics"]
     lines += [
         f"**Headline: leave-one-question-out** ({loqo['n']} transcript answers, both splits; for each of the "
-        f"{len(loqo['held_out_questions'])} questions the calibration is refitted without any of its answers, then "
-        "that question is graded: what a newly authored question faces): "
+        f"{len(loqo['held_out_questions'])} questions the calibration is refitted without any of its answers or "
+        "rubric text, then that question is graded: what a newly authored question faces): "
         f"QWK {metrics['qwk']:.2f}, exact {metrics['exact']:.2f}, within one {metrics['within_one']:.2f}, "
         f"MAE {metrics['mae']:.2f}. Adversarial answers: {adversarial_sentence(loqo)}",
         "",

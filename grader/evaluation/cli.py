@@ -192,8 +192,8 @@ def _judge_of_shipped_calibration(model_id: str):  # type: ignore[no-untyped-def
     "--leave-one-question-out",
     "loqo",
     is_flag=True,
-    help="Refit the calibration without each question's answers, then grade that question's transcripts "
-    "(both splits): what a newly authored question faces.",
+    help="Refit the calibration without each question's answers and rubric text, then grade that question's "
+    "transcripts (both splits): what a newly authored question faces.",
 )
 @click.option("--model", type=click.Path(path_type=Path), help="Grade with another local sentence-transformers model.")
 @click.option(

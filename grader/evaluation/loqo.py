@@ -1,8 +1,9 @@
 """Leave-one-question-out: what a newly authored question faces.
 
 For each question with graded transcripts, everything fitted (the calibration: coverage model,
-score weights, grade cuts, misconception threshold) is refitted without any of that question's
-answers, and then every answer to the question (both splits) is graded. Pooled over the questions,
+score weights, grade cuts, misconception threshold, and the word-order tables counted from the
+packs' authored English) is refitted without any of that question's answers or rubric text, and
+then every answer to the question (both splits) is graded. Pooled over the questions,
 the figures say how the grader does on a question it has never seen graded answers for. The
 rubric's wording, authored while looking at the transcripts, cannot be held out this way; the
 style-shift set and data the project never sees measure that.
@@ -50,7 +51,9 @@ def leave_one_question_out(
     held_out = sorted({row.question_id for row in dataset.rows})
     for question_id in held_out:
         kept = [row for row in fit_rows if row.question_id != question_id]
-        calibration = fit_calibration(memo, questions, kept, fitted_on=f"all but {question_id}", judge=judge)
+        # A new pack's rubric is not in the shipped calibration's authored English either.
+        others = {qid: question for qid, question in questions.items() if qid != question_id}
+        calibration = fit_calibration(memo, others, kept, fitted_on=f"all but {question_id}", judge=judge)
         grader = Grader(memo, calibration, judge=judge)
         indices = [i for i, row in enumerate(dataset.rows) if row.question_id == question_id]
         graded = grader.grade_many([(dataset.questions[question_id], dataset.rows[i].answer) for i in indices])

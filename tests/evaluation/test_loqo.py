@@ -18,7 +18,7 @@ FITTED = Calibration(model_id=HashingEncoder.model_id, coverage_slope=20.0, cove
                      grade_cutpoints=(10.0, 30.0, 60.0, 85.0))
 
 
-def test_each_question_is_graded_by_a_fit_that_never_saw_its_answers(project, monkeypatch):
+def test_each_question_is_graded_by_a_fit_that_never_saw_its_answers_or_rubric(project, monkeypatch):
     # A second question, so there is something left to fit on when either is held out.
     second = {**QUESTION, "id": "acme.screen.overfitting-again"}
     rubrics = project / "rubrics" / "acme"
@@ -33,7 +33,7 @@ def test_each_question_is_graded_by_a_fit_that_never_saw_its_answers(project, mo
     seen: list[tuple[str, set[str]]] = []
 
     def spy_fit(encoder, questions, rows, *, fitted_on="", judge=None):
-        seen.append((fitted_on, {row.question_id for row in rows}))
+        seen.append((fitted_on, {row.question_id for row in rows} | set(questions)))
         return replace(FITTED, fitted_on=fitted_on)
 
     monkeypatch.setattr(loqo, "fit_calibration", spy_fit)
