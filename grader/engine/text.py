@@ -757,8 +757,19 @@ def reads_as_shuffled(
         tokens = words(text)
         function_share = sum(1 for token in tokens if token in FUNCTION_WORDS) / max(1, len(tokens))
         if function_share < WORD_ORDER_MIN_FUNCTION_SHARE or word_order_z(text, transitions) >= WORD_ORDER_MIN_Z:
-            return False
+            return known_pairs is not None and _pairs_read_as_shuffled(text, tokens, transitions, known_pairs)
     return known_pairs is None or word_pair_z(text, known_pairs) < WORD_PAIR_MAX_Z
+
+
+def _pairs_read_as_shuffled(
+    text: str, tokens: list[str], transitions: list[list[float]], known_pairs: frozenset[tuple[str, str]]
+) -> bool:
+    """The word-pair test's own verdict on a long answer the word-class tests let pass: shuffled when
+    the class order beats its shuffles by less than WORD_PAIR_CLASS_DOUBT and the word pairs by less
+    than WORD_PAIR_SHUFFLED_Z (see there)."""
+    if len(tokens) < WORD_PAIR_SHUFFLED_MIN_WORDS or word_order_z(text, transitions) >= WORD_PAIR_CLASS_DOUBT:
+        return False
+    return word_pair_z(text, known_pairs) < WORD_PAIR_SHUFFLED_Z
 
 
 WORD_PAIR_MAX_Z = 2.0
@@ -771,6 +782,25 @@ saw would meet them: of the 9 real answers and worked examples the word-class te
 shuffled, 8 are kept (word-pair z 2.8 to 12.9) and one is still flagged (z 1.7-1.8, graded 1 by
 people), and 83% of shuffled answers of 20-39 words are still caught (86% before), 88% of 40 words
 or more (92%)."""
+
+
+WORD_PAIR_SHUFFLED_Z = 0.5
+WORD_PAIR_CLASS_DOUBT = 2.0
+WORD_PAIR_SHUFFLED_MIN_WORDS = 40
+"""The word-class tests let some long shuffles through: a shuffled model answer written as bold
+terms and brackets has too few function words for the order test, reads as notes, and earned 4
+(Pinterest bagging-vs-boosting) or 2 (Pinterest evaluation) in the robustness suite. Their word
+pairs beat their own shuffles by less than 0.5 standard deviations, where real answers of 40 words
+or more reach 2.6 or more (1.1 with only the Meta and Airbnb pairs, as a new pack would meet
+them). So an answer of WORD_PAIR_SHUFFLED_MIN_WORDS words or more whose class order beats its
+shuffles by less than WORD_PAIR_CLASS_DOUBT sd is also read as shuffled when its pairs beat theirs
+by less than WORD_PAIR_SHUFFLED_Z. Set on the fitting data (the transcripts, both splits, and the
+style-shift tuning part) and the Pinterest pack's model answers and worked examples, never on the
+style-shift dev part: of their 227 real answers of 40 words or more none is flagged, with either
+set of pairs, and 94-95% of their shuffles are caught (91% without this test). A level of 1.0
+would also catch a Meta shuffle at 0.66 (it earns 4), but a terse real answer sits at 1.09 with
+the other packs' pairs, too close. Not used below 40 words, where 1-6 of 144 real answers would be
+flagged."""
 
 
 def fit_word_pairs(texts: list[str]) -> list[str]:

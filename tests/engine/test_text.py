@@ -471,3 +471,41 @@ def test_a_text_is_shuffled_into_the_orders_random_shuffle_gives_seeded_by_the_t
         for order in _own_orders(text, 30):
             rng.shuffle(expected)
             assert order == expected
+
+
+def test_a_long_shuffle_the_word_classes_let_pass_is_caught_by_its_word_pairs():
+    from grader.engine.grading import answer_readings
+    from grader.engine.loader import load_company
+    from grader.engine.text import reads_as_shuffled
+    from grader.evaluation.robustness import generate_cases
+
+    question = load_company("pinterest").questions["pinterest.screen.bagging-vs-boosting"]
+    answer = next(case.answer for case in generate_cases([question]) if case.kind == "shuffled words")
+    readings = answer_readings(answer)
+    assert readings is not None
+    shuffled = " ".join(unit for unit in readings.units if readings.parents[unit] == unit)  # as grading reads it
+    transitions = shipped_word_order()
+    # A shuffled list of bold terms: few function words, so the word-class tests alone let it pass.
+    assert not reads_as_shuffled(shuffled, transitions, threshold=0.0, known_pairs=None)
+    assert reads_as_shuffled(shuffled, transitions, threshold=0.0, known_pairs=shipped_word_pairs())
+
+
+def test_no_real_answer_of_forty_words_or_more_reads_as_shuffled():
+    # What the word-pair test's own verdict was set on: the transcripts and the style-shift tuning part.
+    import json
+    from pathlib import Path
+
+    from grader.engine.text import reads_as_shuffled, words
+
+    transcripts = Path(__file__).resolve().parents[2] / "transcripts"
+    files = [*sorted((transcripts / "pinterest").glob("*.jsonl")), transcripts / "style-shift" / "pinterest-tune.jsonl"]
+    answers = [
+        answer
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and isinstance(answer := json.loads(line).get("answer"), str) and len(words(answer)) >= 40
+    ]
+    assert len(answers) > 150
+    transitions, pairs = shipped_word_order(), shipped_word_pairs()
+    flagged = [a[:60] for a in answers if reads_as_shuffled(a, transitions, threshold=0.0, known_pairs=pairs)]
+    assert flagged == []
