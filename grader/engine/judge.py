@@ -265,7 +265,7 @@ class MiniLMJudge:
             self._head = head.eval().requires_grad_(False)
             # Only where the CPU multiplies bfloat16 in hardware: emulated it is slower than float32.
             self._bfloat16 = bfloat16_allowed()
-            packed = PackedBertLayers(bert, bfloat16=self._bfloat16, unpadded_attention=True)
+            packed = PackedBertLayers(bert, bfloat16=self._bfloat16, attention_group_size=1)
             if self._packed_reads_as_stock(packed, base):
                 packed.free_stock_weights()  # the stock pass never runs, and the judge is big
                 self._packed = packed
@@ -300,10 +300,7 @@ class MiniLMJudge:
 
         from grader.engine.packed_bert import TOKENS_PER_PASS, pass_ends
 
-        unsorted = self._tokenizer.encode_batch(list(pairs))
-        # Longest first, so that pairs of one length sit together and share an attention call.
-        order = sorted(range(len(pairs)), key=lambda index: -len(unsorted[index].ids))
-        encodings = [unsorted[index] for index in order]
+        encodings = self._tokenizer.encode_batch(list(pairs))
         lengths = [len(encoding.ids) for encoding in encodings]
         out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
         with torch.inference_mode():
@@ -313,7 +310,7 @@ class MiniLMJudge:
                 types = torch.tensor([t for encoding in encodings[first:last] for t in encoding.type_ids])
                 hidden = layers.hidden_states(ids, types, lengths[first:last])
                 offset = 0
-                for row, length in zip(order[first:last], lengths[first:last], strict=True):
+                for row, length in enumerate(lengths[first:last], start=first):
                     pooled = hidden[offset : offset + length].mean(dim=0, keepdim=True)
                     # One pair per product: a float32 product of a few rows rounds by how many it has.
                     out[row] = torch.softmax(self._head(pooled)[0], dim=-1).numpy()

@@ -120,24 +120,14 @@ class PackedBertLayers:
 
     ``hidden_states`` returns the last layer's output for every real token; callers pool it. The
     sentence encoder (``PackedBertEncoder``) and the judge (a cross-encoder on the same BERT) share
-    it. ``attention_group_size`` texts share one attention call, padded to the longest of them.
-    With ``unpadded_attention`` no text is padded: only consecutive texts of the same length share
-    a call, each computed as if alone, so a text's output is bit for bit the same whatever other
-    texts share its pass (the judge needs that: a verdict must not depend on its batch). Callers
-    that sort their texts by length get the fewest calls.
+    it. ``attention_group_size`` texts share one attention call, padded to the longest of them;
+    with 1 every text attends alone, and a text's output is then bit for bit the same whatever
+    other texts share its pass (the judge needs that: a verdict must not depend on its batch).
     """
 
-    def __init__(
-        self,
-        bert: Any,
-        *,
-        bfloat16: bool = False,
-        attention_group_size: int = ATTENTION_GROUP_SIZE,
-        unpadded_attention: bool = False,
-    ) -> None:
+    def __init__(self, bert: Any, *, bfloat16: bool = False, attention_group_size: int = ATTENTION_GROUP_SIZE) -> None:
         self._bert = bert
         self._group_size = attention_group_size
-        self._unpadded = unpadded_attention
         config = bert.config
         self._heads = int(config.num_attention_heads)
         self.hidden_size = int(config.hidden_size)
@@ -197,8 +187,8 @@ class PackedBertLayers:
     def hidden_states(self, token_ids: torch.Tensor, token_types: torch.Tensor, lengths: list[int]) -> torch.Tensor:
         """The last layer's output for texts whose tokens are concatenated in ``token_ids``.
 
-        ``lengths`` are the texts' token counts, summing to ``len(token_ids)``; with padded attention
-        groups of more than one text they must be sorted longest first.
+        ``lengths`` are the texts' token counts, summing to ``len(token_ids)``; with attention groups
+        of more than one text they must be sorted longest first.
         """
         length_tensor = torch.tensor(lengths)
         # Position of each token within its own text: BERT's absolute positions restart per text.
@@ -206,8 +196,8 @@ class PackedBertLayers:
         text_of_token = torch.repeat_interleave(torch.arange(len(lengths)), length_tensor)
         positions = torch.arange(len(token_ids)) - starts[text_of_token]
         groups = [
-            _AttentionGroup(lengths, first, positions, count)
-            for first, count in _group_bounds(lengths, self._group_size, self._unpadded)
+            _AttentionGroup(lengths, first, positions, self._group_size)
+            for first in range(0, len(lengths), self._group_size)
         ]
         embed = self._bert.embeddings
         hidden = embed.word_embeddings(token_ids) + embed.token_type_embeddings(token_types)
@@ -278,8 +268,8 @@ class _AttentionGroup:
         start = sum(lengths[:first])
         self.tokens = slice(start, start + sum(group_lengths))
         self.count = len(group_lengths)
-        self.width = max(group_lengths)
-        self.padded = min(group_lengths) != self.width
+        self.width = group_lengths[0]  # lengths are sorted longest first
+        self.padded = group_lengths[-1] != self.width
         if not self.padded:
             return  # the group's packed tokens already form a (texts x width) grid
         group_length_tensor = torch.tensor(group_lengths)
@@ -298,20 +288,6 @@ class _AttentionGroup:
         self.key_mask = torch.zeros(self.count, 1, 1, self.width).masked_fill_(
             is_padding[:, None, None, :], torch.finfo(torch.float32).min
         )
-
-
-def _group_bounds(lengths: list[int], size: int, unpadded: bool) -> list[tuple[int, int]]:
-    """(first text, text count) of each attention group: unpadded, runs of texts of one length (a run
-    of one where lengths differ); else ``size`` consecutive texts."""
-    if not unpadded:
-        return [(first, min(size, len(lengths) - first)) for first in range(0, len(lengths), size)]
-    bounds: list[tuple[int, int]] = []
-    first = 0
-    for index in range(1, len(lengths) + 1):
-        if index == len(lengths) or lengths[index] != lengths[first]:
-            bounds.append((first, index - first))
-            first = index
-    return bounds
 
 
 def pass_ends(lengths: list[int], token_budget: int) -> list[int]:

@@ -214,41 +214,6 @@ def test_many_passes_give_the_same_vectors(
     assert max_difference(encoder.encode(texts), stock_encode(model, texts)) <= TOLERANCE
 
 
-def test_unpadded_attention_gives_each_text_its_own_output_in_any_company(
-    checkpoint: Any, packed_bert: ModuleType
-) -> None:
-    import torch
-
-    layers = packed_bert.PackedBertLayers(checkpoint.bert, bfloat16=True, unpadded_attention=True)
-    tokenizer = checkpoint.tokenizer
-    # Three texts of one token length (they share an attention call) and two of others.
-    texts = ["l1 zeroes some weights", "l2 zeroes some weights", "l3 zeroes some weights",
-             " ".join(["a much longer sentence about validation loss and early stopping"] * 6), "short"]
-    encodings = sorted((tokenizer.encode(text) for text in texts), key=lambda e: -len(e.ids))
-    lengths = [len(e.ids) for e in encodings]
-    assert lengths.count(lengths[1]) >= 3  # the test needs a run of equal lengths to share a call
-
-    def hidden(chosen: list[Any]) -> torch.Tensor:
-        ids = torch.tensor([t for e in chosen for t in e.ids])
-        types = torch.tensor([t for e in chosen for t in e.type_ids])
-        with torch.inference_mode():
-            return layers.hidden_states(ids, types, [len(e.ids) for e in chosen])
-
-    together = hidden(encodings)
-    offset = 0
-    for encoding in encodings:
-        alone = hidden([encoding])
-        assert torch.equal(together[offset : offset + len(encoding.ids)], alone)
-        offset += len(encoding.ids)
-
-
-def test_attention_groups_are_runs_of_one_length_when_unpadded(packed_bert: ModuleType) -> None:
-    bounds = packed_bert._group_bounds
-    assert bounds([9, 7, 7, 7, 5, 3, 3], 8, True) == [(0, 1), (1, 3), (4, 1), (5, 2)]
-    assert bounds([9, 7, 7, 7, 5, 3, 3], 3, False) == [(0, 3), (3, 3), (6, 1)]
-    assert bounds([], 8, True) == []
-
-
 def copied_model(tmp_path: Path) -> Path:
     """The packaged model's folder, copied (weights linked) so a test can change its settings."""
     from grader.engine.encoder import packaged_model_path
