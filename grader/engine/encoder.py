@@ -8,7 +8,6 @@ the cosine similarity.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
@@ -277,15 +276,20 @@ def prepare_model_environment() -> None:
     _limit_numpy_blas()
 
 
-@functools.cache
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS")
+"""A user who sets any of these has chosen numpy's BLAS threads, and keeps them."""
+
+
 def _limit_numpy_blas() -> None:
     """One thread for numpy's BLAS. Grading's own matrix products (sentences against references) are
     tiny, and after each one OpenBLAS's second thread spins waiting for more, taking a core from
     the torch pass that comes next: a warm grade of a 160-word answer took 208-226 ms with two BLAS
     threads and 145 ms with one (its judge pass 148 against 108 ms). numpy is loaded by now, so the
-    environment variable would come too late; threadpoolctl sets the loaded library. A user's own
-    OPENBLAS_NUM_THREADS is left alone."""
-    if "OPENBLAS_NUM_THREADS" in os.environ:
+    environment variable would come too late; threadpoolctl sets the loaded library, for the whole
+    process where it runs its own threads (pthreads OpenBLAS, numpy's wheels). Applied at every
+    model load (about 7 ms), so a limit restored by a ``threadpool_limits`` block in between is set
+    again."""
+    if any(variable in os.environ for variable in BLAS_THREAD_VARIABLES):
         return
     from threadpoolctl import threadpool_limits
 

@@ -509,3 +509,18 @@ def test_no_real_answer_of_forty_words_or_more_reads_as_shuffled():
     transitions, pairs = shipped_word_order(), shipped_word_pairs()
     flagged = [a[:60] for a in answers if reads_as_shuffled(a, transitions, threshold=0.0, known_pairs=pairs)]
     assert flagged == []
+
+
+def test_a_list_of_terms_the_packs_never_use_is_not_read_as_shuffled_words():
+    # No order of these words holds a pair the packs' English uses, so the word pairs cannot tell its
+    # order from chance; it is left to the keyword-list rules.
+    from grader.engine.text import reads_as_shuffled, words
+
+    terms = (
+        "cassandra partition key, clustering columns, consistency level quorum, hinted handoff, read repair, "
+        "anti-entropy with merkle trees, sstables, memtable flush, compaction strategies size-tiered leveled, "
+        "tombstones, gossip protocol, vnodes, replication factor three, lightweight transactions with paxos, "
+        "bloom filters per sstable, commitlog segments, nodetool repair"
+    )
+    assert len(words(terms)) >= 40
+    assert not reads_as_shuffled(terms, shipped_word_order(), threshold=0.0, known_pairs=shipped_word_pairs())
