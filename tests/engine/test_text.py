@@ -511,6 +511,29 @@ def test_no_real_answer_of_forty_words_or_more_reads_as_shuffled():
     assert flagged == []
 
 
+def test_the_word_pairs_flag_no_real_short_answer_the_word_classes_pass():
+    # 20-39 words: the word classes read one or two fluent real answers as shuffled (see
+    # grading.WORD_ORDER_MIN_WORDS); the word pairs' own verdict must add none.
+    import json
+    from pathlib import Path
+
+    from grader.engine.text import reads_as_shuffled, words
+
+    transcripts = Path(__file__).resolve().parents[2] / "transcripts"
+    files = [*sorted((transcripts / "pinterest").glob("*.jsonl")), transcripts / "style-shift" / "pinterest-tune.jsonl"]
+    answers = [
+        answer
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and isinstance(answer := json.loads(line).get("answer"), str) and 20 <= len(words(answer)) < 40
+    ]
+    assert len(answers) > 100
+    transitions, pairs = shipped_word_order(), shipped_word_pairs()
+    classes_only = {a for a in answers if reads_as_shuffled(a, transitions, threshold=0.0, known_pairs=None)}
+    with_pairs = {a for a in answers if reads_as_shuffled(a, transitions, threshold=0.0, known_pairs=pairs)}
+    assert with_pairs <= classes_only
+
+
 def test_a_list_of_terms_the_packs_never_use_is_not_read_as_shuffled_words():
     # No order of these words holds a pair the packs' English uses, so the word pairs cannot tell its
     # order from chance; it is left to the keyword-list rules.
