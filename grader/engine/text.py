@@ -741,7 +741,7 @@ def reads_as_shuffled(
 
     Notes with few function words carry too little order for the second test: theirs beats their
     own shuffles by chance alone, so the word classes judge them by the first only (a shuffled list
-    of terms is left to the keyword-list rules), and a long answer they pass that way still gets
+    of terms is left to the keyword-list rules), and an answer they pass that way still gets
     the word pairs' own verdict (WORD_PAIR_SHUFFLED_Z). The levels were set on the transcripts, the style-shift
     tuning part and 305 shuffles of their answers and of the three packs' model answers, never on
     the dev part: 93% of the shuffles are caught and 2 of the 194 real answers of 40 words or more
@@ -759,21 +759,23 @@ def reads_as_shuffled(
         function_share = sum(1 for token in tokens if token in FUNCTION_WORDS) / max(1, len(tokens))
         class_z = word_order_z(text, transitions) if function_share >= WORD_ORDER_MIN_FUNCTION_SHARE else None
         if class_z is None or class_z >= WORD_ORDER_MIN_Z:
-            return known_pairs is not None and _pairs_read_as_shuffled(text, tokens, transitions, known_pairs, class_z)
+            if known_pairs is None:
+                return False
+            return _pairs_read_as_shuffled(text, len(tokens), transitions, known_pairs, class_z)
     return known_pairs is None or word_pair_z(text, known_pairs) < WORD_PAIR_MAX_Z
 
 
 def _pairs_read_as_shuffled(
     text: str,
-    tokens: list[str],
+    word_count: int,
     transitions: list[list[float]],
     known_pairs: frozenset[tuple[str, str]],
     class_z: float | None,
 ) -> bool:
-    """The word-pair test's own verdict on a long answer the word-class tests let pass: shuffled when
+    """The word-pair test's own verdict on an answer the word-class tests let pass: shuffled when
     the class order beats its shuffles by less than WORD_PAIR_CLASS_DOUBT and the word pairs by less
     than WORD_PAIR_SHUFFLED_Z (see there). ``class_z`` is the class order's z when already known."""
-    if len(tokens) < WORD_PAIR_SHUFFLED_MIN_WORDS:
+    if word_count < WORD_PAIR_SHUFFLED_MIN_WORDS:
         return False
     if (word_order_z(text, transitions) if class_z is None else class_z) >= WORD_PAIR_CLASS_DOUBT:
         return False
@@ -853,13 +855,13 @@ def _word_pair_z_and_expected(
     scores = [
         _known_pair_share(" ".join(tokens[i] for i in order), known_pairs) for order in _own_orders(text, shuffles)
     ]
-    observed, spread = _known_pair_share(text, known_pairs), statistics.pstdev(scores)
-    expected = statistics.fmean(scores) * len(_word_pairs(text))
+    observed, mean, spread = _known_pair_share(text, known_pairs), statistics.fmean(scores), statistics.pstdev(scores)
+    expected = mean * len(_word_pairs(text))
     if spread == 0:
         # Every order alike (often: no known pair in any of them) is no evidence of English, and
         # this test can only clear an answer.
         return (math.inf if observed > scores[0] else 0.0), expected
-    return (observed - statistics.fmean(scores)) / spread, expected
+    return (observed - mean) / spread, expected
 
 
 def _mean_transition(text: str, transitions: list[list[float]], skip: frozenset[int] = frozenset()) -> float:

@@ -490,21 +490,30 @@ def test_a_long_shuffle_the_word_classes_let_pass_is_caught_by_its_word_pairs():
     assert reads_as_shuffled(shuffled, transitions, threshold=0.0, known_pairs=shipped_word_pairs())
 
 
-def test_no_real_answer_of_forty_words_or_more_reads_as_shuffled():
-    # What the word-pair test's own verdict was set on: the transcripts and the style-shift tuning part.
+def fitting_answers(min_words: int, max_words: int) -> list[str]:
+    """Real answers of the data the word-pair test's own verdict was set on (the transcripts and the
+    style-shift tuning part, never its dev part), of ``min_words`` to ``max_words`` words."""
     import json
     from pathlib import Path
 
-    from grader.engine.text import reads_as_shuffled, words
+    from grader.engine.text import words
 
     transcripts = Path(__file__).resolve().parents[2] / "transcripts"
     files = [*sorted((transcripts / "pinterest").glob("*.jsonl")), transcripts / "style-shift" / "pinterest-tune.jsonl"]
-    answers = [
+    return [
         answer
         for path in files
         for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and isinstance(answer := json.loads(line).get("answer"), str) and len(words(answer)) >= 40
+        if line.strip()
+        and isinstance(answer := json.loads(line).get("answer"), str)
+        and min_words <= len(words(answer)) <= max_words
     ]
+
+
+def test_no_real_answer_of_forty_words_or_more_reads_as_shuffled():
+    from grader.engine.text import reads_as_shuffled
+
+    answers = fitting_answers(40, 10**6)
     assert len(answers) > 150
     transitions, pairs = shipped_word_order(), shipped_word_pairs()
     flagged = [a[:60] for a in answers if reads_as_shuffled(a, transitions, threshold=0.0, known_pairs=pairs)]
@@ -514,19 +523,9 @@ def test_no_real_answer_of_forty_words_or_more_reads_as_shuffled():
 def test_the_word_pairs_flag_no_real_short_answer_the_word_classes_pass():
     # 20-39 words: the word classes read one or two fluent real answers as shuffled (see
     # grading.WORD_ORDER_MIN_WORDS); the word pairs' own verdict must add none.
-    import json
-    from pathlib import Path
+    from grader.engine.text import reads_as_shuffled
 
-    from grader.engine.text import reads_as_shuffled, words
-
-    transcripts = Path(__file__).resolve().parents[2] / "transcripts"
-    files = [*sorted((transcripts / "pinterest").glob("*.jsonl")), transcripts / "style-shift" / "pinterest-tune.jsonl"]
-    answers = [
-        answer
-        for path in files
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and isinstance(answer := json.loads(line).get("answer"), str) and 20 <= len(words(answer)) < 40
-    ]
+    answers = fitting_answers(20, 39)
     assert len(answers) > 100
     transitions, pairs = shipped_word_order(), shipped_word_pairs()
     classes_only = {a for a in answers if reads_as_shuffled(a, transitions, threshold=0.0, known_pairs=None)}
