@@ -26,9 +26,15 @@ def _word_set(text: str) -> frozenset[str]:
 
 # Unicode letters and digits, so "régularisation" is one word and a non-English answer is not empty.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+# A full stop after a word ends a sentence even when the next one starts in lowercase, as terse
+# chat-style answers do ("l1 zeroes weights. l2 shrinks them"); an abbreviation's full stop does not.
+_LOWERCASE_SENTENCE_END = (
+    r"(?<=[a-z0-9)%][.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)(?<!\bcf\.)(?<!\bapprox\.)"
+)
 # Split after sentence punctuation, on line breaks, on semicolons, and before list bullets.
 _SENTENCE_BREAK = re.compile(
     r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*•-])|(?<=[a-z)][.!?])(?=[A-Z])|\n+|;\s+|\s+[-•*]\s+(?=\w)"
+    rf"|{_LOWERCASE_SENTENCE_END}\s+(?=[a-z])"
 )
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 
@@ -657,12 +663,14 @@ class _ShuffledTokens:
 
     Joined by single spaces, tokens are split into sentences by ``_SENTENCE_BREAK`` only between
     two of them (after sentence punctuation before a capital, digit, quote or bullet; after a
-    semicolon; before a lone bullet that precedes a word) or inside one ("end.Next"); a part's
-    leading bullet ("1.", "-") is dropped before its words are read.
+    word's full stop before a lowercase word; after a semicolon; before a lone bullet that precedes
+    a word) or inside one ("end.Next"); a part's leading bullet ("1.", "-") is dropped before its
+    words are read.
     """
 
     _INSIDE_BREAK = re.compile(r"(?<=[a-z)][.!?])(?=[A-Z])")
     _OPENS_SENTENCE = re.compile(r"[\"'(\[A-Z0-9*•-]")
+    _CLOSES_BEFORE_LOWERCASE = re.compile(_LOWERCASE_SENTENCE_END + "$")
     _WORD_START = re.compile(r"\w")
 
     def __init__(self, tokens: list[str]) -> None:
@@ -672,6 +680,8 @@ class _ShuffledTokens:
         """A token's first piece's classes when it opens a part (its bullet dropped)."""
         self.closes: list[bool] = []  # ends with sentence punctuation
         self.opens: list[bool] = []  # starts like a sentence or bullet after such punctuation
+        self.closes_before_lowercase: list[bool] = []  # a word's full stop, not an abbreviation's
+        self.opens_lowercase: list[bool] = []
         self.semicolon: list[bool] = []
         self.lone_bullet: list[bool] = []
         self.word_start: list[bool] = []
@@ -681,6 +691,8 @@ class _ShuffledTokens:
             self.opening.append([word_class(w) for w in words(_BULLET.sub("", pieces[0]))])
             self.closes.append(token[-1] in ".!?")
             self.opens.append(self._OPENS_SENTENCE.match(token) is not None)
+            self.closes_before_lowercase.append(self._CLOSES_BEFORE_LOWERCASE.search(token) is not None)
+            self.opens_lowercase.append("a" <= token[0] <= "z")
             self.semicolon.append(token[-1] == ";")
             self.lone_bullet.append(token in ("-", "•", "*"))
             self.word_start.append(self._WORD_START.match(token) is not None)
@@ -692,6 +704,7 @@ class _ShuffledTokens:
     def mean_transition(self, order: list[int], transitions: list[list[float]]) -> float:
         first, inside, opening_classes = self._first, self._inside, self.opening
         closes, opens, semicolon = self.closes, self.opens, self.semicolon
+        closes_lower, opens_lower = self.closes_before_lowercase, self.opens_lowercase
         lone_bullet, word_start, any_lone_bullet = self.lone_bullet, self.word_start, self._any_lone_bullet
         if not order:  # no words at all: the empty text's one boundary-to-boundary transition
             return transitions[0][0]
@@ -711,7 +724,8 @@ class _ShuffledTokens:
                 break
             position += 1
             following = order[position]
-            if semicolon[index] or (closes[index] and opens[following]):
+            if (semicolon[index] or (closes[index] and opens[following])
+                    or (closes_lower[index] and opens_lower[following])):
                 opening = True
             elif any_lone_bullet and lone_bullet[following] and position < last and word_start[order[position + 1]]:
                 # " - " before a word is a break that takes the bullet with it: the next token opens.

@@ -20,6 +20,19 @@ def test_split_sentences_handles_bullets_and_semicolons():
     assert split_sentences("Use e.g. dropout at 0.5 rate.") == ["Use e.g. dropout at 0.5 rate."]
 
 
+def test_split_sentences_reads_lowercase_chat_style():
+    # Terse candidates write in lowercase; a full stop still ends their sentence, so one sentence
+    # per claim is compared with the rubric rather than the whole answer as one run-on.
+    text = "more data, early stopping, simpler model. for trees cap depth. check with cross val"
+    assert split_sentences(text) == [
+        "more data, early stopping, simpler model.", "for trees cap depth.", "check with cross val"
+    ]
+    # Abbreviations followed by a lowercase word do not end a sentence.
+    for kept in ("use a penalty, e.g. dropout or l2", "trees vs. linear models", "l1, l2 etc. all work",
+                 "the same model, i.e. one set of weights", "see cf. the appendix", "approx. ten folds"):
+        assert split_sentences(kept) == [kept]
+
+
 def test_negation_ignores_not_only():
     assert is_negated("You should not use impression logs.")
     assert is_negated("Negatives aren't needed")
@@ -288,6 +301,7 @@ SENTENCE_BREAK_CASES = [
     "a - 1. b c", "x. - 1. y z", "c; - 3) d e", "a - - b c", "a ; ; b", "end.Start of it) x.Y z",
     "1. first thing - second; third. Fourth", "İstanbul’s naïve café. Über alles; ja", "12)abc def -5 --5",
     "word_ _under x.2 y.\"q\" z.(p) w.[k]", "a ! B ? c ... D;", "*bold* text. 'quoted' Yes", "x", "",
+    "terse. lower e.g. this, i.e. that vs. those etc. 5%. done) ok? yes",
 ]
 
 
@@ -317,7 +331,8 @@ def test_scoring_shuffled_tokens_in_place_matches_joining_and_splitting_them():
             assert scorer.mean_transition(order, transitions) == _mean_transition(
                 " ".join(tokens[i] for i in order), transitions), " ".join(tokens[i] for i in order)
             rng.shuffle(order)
-    vocabulary = ["a", "-", "•", "x.", "B", "1.", "c;", "end.Start", "3)", "'q", "é.", ";", "!", "12)ab", "(p)."]
+    vocabulary = ["a", "-", "•", "x.", "B", "1.", "c;", "end.Start", "3)", "'q", "é.", ";", "!", "12)ab", "(p).",
+                  "e.g.", "(i.e.", "xvs.", "10%."]
     for _ in range(5000):
         tokens = [rng.choice(vocabulary) for _ in range(rng.randint(1, 7))]
         order = list(range(len(tokens)))
