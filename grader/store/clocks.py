@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import threading
 
-    from sqlite_utils import Database
+    from grader.store.sqlite import Database
 
 CLOCK_BUSY_TIMEOUT_MS = 200
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import threading
 
-    from sqlite_utils import Database
+    from grader.store.sqlite import Database
 
 RUN_KINDS = ("examples", "submit")
 

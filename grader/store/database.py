@@ -24,10 +24,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from grader.store.errors import SchemaTooNewError, StoreError, StoreOpenError, StoreWriteError
 from grader.store.migrations import MIGRATION_SET, known_migrations, migrations
+from grader.store.sqlite import Database
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 APPLICATION_ID = 0x6D6F636B  # "mock": marks the file as mockint's in the SQLite header

@@ -7,8 +7,7 @@ one at the end, because users' databases already recorded the old ones as applie
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from grader.store.sqlite import Database, Migrations
 
 MIGRATION_SET = "mockint"
 

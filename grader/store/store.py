@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from grader.engine.result import GradeResult
 from grader.paths import user_dir
 from grader.store.clocks import ClockStore
@@ -46,6 +44,7 @@ from grader.store.records import (
     TurnRecord,
 )
 from grader.store.recovery import append_recovery, clear_pending, recover_pending, recovery_path, write_pending
+from grader.store.sqlite import Database
 
 DB_FILENAME = "mockint.db"
 MODES = ("interview", "practice")
