@@ -26,10 +26,14 @@ def _word_set(text: str) -> frozenset[str]:
 
 # Unicode letters and digits, so "régularisation" is one word and a non-English answer is not empty.
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-# A full stop after a word ends a sentence even when the next one starts in lowercase, as terse
-# chat-style answers do ("l1 zeroes weights. l2 shrinks them"); an abbreviation's full stop does not.
+# Sentence punctuation after a word ends a sentence even when the next one starts in lowercase, as
+# terse chat-style answers do ("l1 zeroes weights. l2 shrinks them"). Not after an abbreviation: dotted
+# letters ("e.g.", "I.e.", "i.i.d.", "w.r.t."), a few common ones in any case, or a bare number, which
+# in "1. use dropout 2. use l2" numbers the next item.
+_ABBREVIATIONS = ("eg", "ie", "vs", "etc", "cf", "approx", "al", "resp")
 _LOWERCASE_SENTENCE_END = (
-    r"(?<=[a-z0-9)%][.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\betc\.)(?<!\bcf\.)(?<!\bapprox\.)"
+    r"(?<=[a-z0-9)%][.!?])(?<!\.[a-zA-Z]\.)(?<!\b\d\.)(?<!\b\d\d\.)"
+    + "".join(rf"(?<!\b(?i:{abbreviation})\.)" for abbreviation in _ABBREVIATIONS)
 )
 # Split after sentence punctuation, on line breaks, on semicolons, and before list bullets.
 _SENTENCE_BREAK = re.compile(
@@ -663,7 +667,7 @@ class _ShuffledTokens:
 
     Joined by single spaces, tokens are split into sentences by ``_SENTENCE_BREAK`` only between
     two of them (after sentence punctuation before a capital, digit, quote or bullet; after a
-    word's full stop before a lowercase word; after a semicolon; before a lone bullet that precedes
+    word's sentence punctuation before a lowercase word; after a semicolon; before a lone bullet that precedes
     a word) or inside one ("end.Next"); a part's leading bullet ("1.", "-") is dropped before its
     words are read.
     """
@@ -680,7 +684,7 @@ class _ShuffledTokens:
         """A token's first piece's classes when it opens a part (its bullet dropped)."""
         self.closes: list[bool] = []  # ends with sentence punctuation
         self.opens: list[bool] = []  # starts like a sentence or bullet after such punctuation
-        self.closes_before_lowercase: list[bool] = []  # a word's full stop, not an abbreviation's
+        self.closes_before_lowercase: list[bool] = []  # a word's full stop, not an abbreviation's or a number's
         self.opens_lowercase: list[bool] = []
         self.semicolon: list[bool] = []
         self.lone_bullet: list[bool] = []

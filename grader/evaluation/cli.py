@@ -128,12 +128,18 @@ def run_dataset_eval(
 
 
 def run_loqo_eval(
-    *, company: str | None, model: Path | None, transcripts: Path | None, n_resamples: int
+    *, company: str | None, model: Path | None, transcripts: Path | None, n_resamples: int,
+    dataset_path: Path | None = None,
 ) -> dict[str, Any]:
+    """Leave-one-question-out over the transcripts (both splits), or over ``dataset_path``'s answers:
+    for the style-shift tuning part, answers in other voices to questions the fit never saw."""
     from grader.evaluation.loqo import leave_one_question_out
 
     packs = _packs(company)
-    dataset = transcripts_dataset(packs, None, transcripts)
+    if dataset_path is not None:
+        dataset = read_dataset(dataset_path, packs, fitting_rows_allowed=True)
+    else:
+        dataset = transcripts_dataset(packs, None, transcripts)
     if not dataset.rows:
         raise EvalError(f"no transcripts for the rubric questions of: {', '.join(p.company for p in packs)}")
     fit_rows = [row for pack in packs for row in read_fitting_rows(pack.company, transcripts)]
@@ -193,7 +199,8 @@ def _judge_of_shipped_calibration(model_id: str):  # type: ignore[no-untyped-def
     "loqo",
     is_flag=True,
     help="Refit the calibration without each question's answers and rubric text, then grade that question's "
-    "transcripts (both splits): what a newly authored question faces.",
+    "transcripts (both splits), or its answers in --dataset FILE (which may be fitting data, such as the "
+    "style-shift tuning part): what a newly authored question faces.",
 )
 @click.option("--model", type=click.Path(path_type=Path), help="Grade with another local sentence-transformers model.")
 @click.option(
@@ -234,8 +241,8 @@ def eval_command(
     report_path: Path | None,
 ) -> None:
     """Measure the grader: agreement with human grades beside simple baselines (default: the
-    transcripts' dev split, or --dataset FILE), leave-one-question-out on the transcripts
-    (--leave-one-question-out), the SemEval-2013 benchmark (--benchmark semeval2013 --data DIR: the
+    transcripts' dev split, or --dataset FILE), leave-one-question-out on the transcripts or on
+    --dataset FILE (--leave-one-question-out), the SemEval-2013 benchmark (--benchmark semeval2013 --data DIR: the
     product's grader fitted on train, beside a benchmark-only feature model and baselines), or
     the robustness suite (--robustness). Exit 2 on bad input; with --robustness,
     exit 1 when an attack earns more than it should."""
@@ -249,7 +256,7 @@ def eval_command(
             exit_code = _robustness(company, model, cache, as_json, report_path)
         elif loqo:
             report = run_loqo_eval(company=company, model=model, transcripts=transcripts_dir,
-                                   n_resamples=n_resamples)
+                                   n_resamples=n_resamples, dataset_path=dataset_path)
             _emit_dataset(report, as_json, report_path)
             exit_code = 0
         else:

@@ -81,8 +81,12 @@ def _check_ids(row: LabelledAnswer, question: Question, name: str) -> None:
             )
 
 
-def read_dataset(path: Path, packs: list[LoadedPack]) -> Dataset:
-    """Read a ``--dataset`` JSONL file; every problem raises DatasetError naming file and line."""
+def read_dataset(path: Path, packs: list[LoadedPack], *, fitting_rows_allowed: bool = False) -> Dataset:
+    """Read a ``--dataset`` JSONL file; every problem raises DatasetError naming file and line.
+
+    Rows the shipped calibration was fitted on are refused, unless ``fitting_rows_allowed``: for
+    leave-one-question-out, whose fit for a question never includes that question's rows.
+    """
     if not path.exists():
         raise DatasetError(f"{path}: no such file")
     if not path.is_file():
@@ -96,12 +100,12 @@ def read_dataset(path: Path, packs: list[LoadedPack]) -> Dataset:
     if not rows:
         raise DatasetError(f"{path}: no graded answers in the file")
     # Scoring the grader on answers it was fitted on would inflate every number it reports.
-    fitted_on = {
+    fitted_on = set() if fitting_rows_allowed else {
         " ".join(row.answer.split()) for pack in packs for row in read_fitting_rows(pack.company)
     }
     seen: dict[str, str] = {}
     for row in rows:
-        if row.split == "calibration" or " ".join(row.answer.split()) in fitted_on:
+        if not fitting_rows_allowed and (row.split == "calibration" or " ".join(row.answer.split()) in fitted_on):
             raise DatasetError(
                 f"{row.source}: row {row.id!r} is in the calibration split the grader was fitted on; "
                 "evaluate held-out answers only"

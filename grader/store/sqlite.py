@@ -6,21 +6,37 @@ when it creates a table from values; every table here is created by a migration.
 grader imports numpy anyway, later and off the UI thread. A ``None`` in ``sys.modules`` makes
 ``import`` raise ImportError, which sqlite-utils takes as "not installed"; the entries are removed
 again at once, so any later ``import numpy`` works as usual.
+
+``sys.modules`` is shared by every thread, so this module must be first imported before any thread
+that could import numpy starts: ``grader.store`` is imported at module level by everything that
+uses it (the TUI imports it before its grading threads exist).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-_blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
-for _name in _blocked:
-    sys.modules[_name] = None  # type: ignore[assignment]
-try:
+
+def _import_sqlite_utils() -> tuple[type, type]:
+    """sqlite-utils' ``Database`` and ``Migrations``, imported with numpy and pandas unavailable."""
+    blocked = [name for name in ("numpy", "pandas") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        from sqlite_utils import Database
+        from sqlite_utils.migrations import Migrations
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return Database, Migrations
+
+
+if TYPE_CHECKING:
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
-finally:
-    for _name in _blocked:
-        if _name in sys.modules and sys.modules[_name] is None:
-            del sys.modules[_name]
+else:
+    Database, Migrations = _import_sqlite_utils()
 
 __all__ = ["Database", "Migrations"]

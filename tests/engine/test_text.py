@@ -29,8 +29,13 @@ def test_split_sentences_reads_lowercase_chat_style():
     ]
     # Abbreviations followed by a lowercase word do not end a sentence.
     for kept in ("use a penalty, e.g. dropout or l2", "trees vs. linear models", "l1, l2 etc. all work",
-                 "the same model, i.e. one set of weights", "see cf. the appendix", "approx. ten folds"):
+                 "the same model, i.e. one set of weights", "see cf. the appendix", "approx. ten folds",
+                 "a penalty E.g. dropout", "rows are i.i.d. so k-fold works", "the gradient w.r.t. the weights",
+                 "as smith et al. show", "Trees VS. nets"):
         assert split_sentences(kept) == [kept]
+    # Nor does a bare number, which numbers the next item of a list written on one line.
+    assert split_sentences("1. use dropout 2. use l2 3. stop early") == ["use dropout 2. use l2 3. stop early"]
+    assert split_sentences("first use l2. then stop early!") == ["first use l2.", "then stop early!"]
 
 
 def test_negation_ignores_not_only():
@@ -302,6 +307,7 @@ SENTENCE_BREAK_CASES = [
     "1. first thing - second; third. Fourth", "İstanbul’s naïve café. Über alles; ja", "12)abc def -5 --5",
     "word_ _under x.2 y.\"q\" z.(p) w.[k]", "a ! B ? c ... D;", "*bold* text. 'quoted' Yes", "x", "",
     "terse. lower e.g. this, i.e. that vs. those etc. 5%. done) ok? yes",
+    "1. use dropout 2. use l2 3. stop E.g. this I.e. that i.i.d. rows w.r.t. x et al. show l2. yes",
 ]
 
 
@@ -332,7 +338,8 @@ def test_scoring_shuffled_tokens_in_place_matches_joining_and_splitting_them():
                 " ".join(tokens[i] for i in order), transitions), " ".join(tokens[i] for i in order)
             rng.shuffle(order)
     vocabulary = ["a", "-", "•", "x.", "B", "1.", "c;", "end.Start", "3)", "'q", "é.", ";", "!", "12)ab", "(p).",
-                  "e.g.", "(i.e.", "xvs.", "10%."]
+                  "e.g.", "(i.e.", "xvs.", "10%.", "E.g.", "vs.", "etc.", "cf.", "approx.", ".", "x).", "2.", "12.",
+                  "l2.", "i.i.d.", "w.r.t.", "al.", "ETC.", "ok?"]
     for _ in range(5000):
         tokens = [rng.choice(vocabulary) for _ in range(rng.randint(1, 7))]
         order = list(range(len(tokens)))

@@ -65,3 +65,46 @@ def test_adversarial_grades_are_reported_per_category_and_together(project):
     assert table["off-topic"] == {"n": 4, "mean": 2.0, "max": 2, "human_mean": 1.0}
     assert table["keywords"]["max"] == 0
     assert table["(all adversarial)"]["n"] == 8
+
+
+def test_a_dataset_of_fitting_answers_is_graded_by_folds_that_never_saw_its_question(project, monkeypatch, tmp_path):
+    # The style-shift tuning part is fitting data: `eval --dataset` refuses it, leave-one-question-out
+    # takes it, because the fit that grades a question's answers never includes any of them, nor a
+    # copy of one filed under another question.
+    import json
+
+    import pytest
+
+    from grader.evaluation import cli as eval_cli
+    from grader.evaluation.datasets import DatasetError, read_dataset
+
+    second = {**QUESTION, "id": "acme.screen.overfitting-again"}
+    rubrics = project / "rubrics" / "acme"
+    (rubrics / "questions" / f"{second['id']}.yaml").write_text(yaml.safe_dump(second), encoding="utf-8")
+    pack = {**PACK, "rounds": [{**PACK["rounds"][0], "questions": [QUESTION["id"], second["id"]]}]}
+    (rubrics / "pack.yaml").write_text(yaml.safe_dump(pack), encoding="utf-8")
+    fitting = transcripts_dataset(load_all(), "calibration", project / "transcripts").rows
+    copied = next(row for row in fitting if len(row.answer.split()) > 3)
+    other = [{"id": f"again-{row.id}", "question_id": second["id"], "grade": row.grade, "split": "calibration",
+              "answer": row.answer if row is copied else row.answer + " That is all."} for row in fitting]
+    (project / "transcripts" / "acme" / f"{second['id']}.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in other), encoding="utf-8")
+    path = tmp_path / "tune.jsonl"
+    path.write_text("".join(json.dumps({"id": f"tune-{row.id}", "question_id": row.question_id, "answer": row.answer,
+                                        "grade": row.grade, "split": "calibration"}) + "\n" for row in fitting))
+    with pytest.raises(DatasetError, match="calibration split the grader was fitted on"):
+        read_dataset(path, load_all())
+    fits: list[list[str]] = []
+
+    def spy_fit(encoder, questions, rows, *, fitted_on="", judge=None):
+        fits.append(sorted(row.id for row in rows))
+        return replace(FITTED, fitted_on=fitted_on)
+
+    monkeypatch.setattr(loqo, "fit_calibration", spy_fit)
+    report = eval_cli.run_loqo_eval(company="acme", model=None, transcripts=project / "transcripts",
+                                    n_resamples=0, dataset_path=path)
+    assert report["n"] == len(fitting) > 0
+    assert {p["id"] for p in report["predictions"]} == {f"tune-{row.id}" for row in fitting}
+    assert report["held_out_questions"] == [QUESTION["id"]]
+    # One fold: the other question's answers are fitted on, except the copy of a graded answer.
+    assert fits == [sorted(f"again-{row.id}" for row in fitting if row is not copied)]
