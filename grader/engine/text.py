@@ -73,7 +73,7 @@ RELATION_WORDS = _word_set(
     "decreases reduce reduces reduced reducing add adds make makes made use uses used using get gets "
     "leads cause causes means mean instead rather vs versus then only also just not no never well "
     "poorly fails fail fits fit memorize memorizes memorises learn learns learned works work helps "
-    "help avoid prevents prevent give gives gets become becomes as = -> → < > up down"
+    "help avoid prevents prevent give gives gets become becomes as = -> → < > up down above below beyond"
 )
 FUNCTION_WORDS = DETERMINERS | PREPOSITIONS | AUXILIARIES | CONJUNCTIONS | PRONOUNS | NEGATION_CUES
 

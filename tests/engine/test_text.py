@@ -90,6 +90,8 @@ def test_keyword_list_and_terse_answer_are_told_apart():
     assert sentence_shape("So, regularization, dropout, batch norm, pruning, more data.").is_keyword_list
     assert not sentence_shape("Low train error, high test error").is_keyword_list
     assert not sentence_shape("New ads: creative embedding plus advertiser and category CTR as prior").is_keyword_list
+    # A terse comparison relates its terms as "higher" would ("train acc way above val").
+    assert not sentence_shape("train acc way above val").is_keyword_list
     assert not sentence_shape("The model memorizes noise in the training data.").is_keyword_list
 
 
