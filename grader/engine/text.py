@@ -667,9 +667,9 @@ class _ShuffledTokens:
 
     Joined by single spaces, tokens are split into sentences by ``_SENTENCE_BREAK`` only between
     two of them (after sentence punctuation before a capital, digit, quote or bullet; after a
-    word's sentence punctuation before a lowercase word; after a semicolon; before a lone bullet that precedes
-    a word) or inside one ("end.Next"); a part's leading bullet ("1.", "-") is dropped before its
-    words are read.
+    word's sentence punctuation before a lowercase word; after a semicolon; before a lone bullet
+    that precedes a word) or inside one ("end.Next"); a part's leading bullet ("1.", "-") is
+    dropped before its words are read.
     """
 
     _INSIDE_BREAK = re.compile(r"(?<=[a-z)][.!?])(?=[A-Z])")

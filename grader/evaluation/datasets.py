@@ -81,6 +81,11 @@ def _check_ids(row: LabelledAnswer, question: Question, name: str) -> None:
             )
 
 
+def answer_key(answer: str) -> str:
+    """An answer as compared for being the same answer: its words, whitespace aside."""
+    return " ".join(answer.split())
+
+
 def read_dataset(path: Path, packs: list[LoadedPack], *, fitting_rows_allowed: bool = False) -> Dataset:
     """Read a ``--dataset`` JSONL file; every problem raises DatasetError naming file and line.
 
@@ -100,12 +105,12 @@ def read_dataset(path: Path, packs: list[LoadedPack], *, fitting_rows_allowed: b
     if not rows:
         raise DatasetError(f"{path}: no graded answers in the file")
     # Scoring the grader on answers it was fitted on would inflate every number it reports.
-    fitted_on = set() if fitting_rows_allowed else {
-        " ".join(row.answer.split()) for pack in packs for row in read_fitting_rows(pack.company)
+    fitted_on = None if fitting_rows_allowed else {
+        answer_key(row.answer) for pack in packs for row in read_fitting_rows(pack.company)
     }
     seen: dict[str, str] = {}
     for row in rows:
-        if not fitting_rows_allowed and (row.split == "calibration" or " ".join(row.answer.split()) in fitted_on):
+        if fitted_on is not None and (row.split == "calibration" or answer_key(row.answer) in fitted_on):
             raise DatasetError(
                 f"{row.source}: row {row.id!r} is in the calibration split the grader was fitted on; "
                 "evaluate held-out answers only"

@@ -21,7 +21,7 @@ from grader.engine.judge import Judge
 from grader.engine.result import GradeResult
 from grader.engine.text import is_non_answer
 from grader.engine.transcripts import LabelledAnswer
-from grader.evaluation.datasets import Dataset
+from grader.evaluation.datasets import Dataset, answer_key
 from grader.evaluation.harness import evaluate_results
 
 Progress = Callable[[int], None]
@@ -53,10 +53,10 @@ def leave_one_question_out(
     for question_id in held_out:
         # Nor may the same answer reach the fit under another question id (a relabelled copy); a
         # non-answer ("", "Pass.") is graded without the calibration and may be shared.
-        graded_texts = {_normalised(row.answer) for row in dataset.rows
+        graded_texts = {answer_key(row.answer) for row in dataset.rows
                         if row.question_id == question_id and not is_non_answer(row.answer)}
         kept = [row for row in fit_rows
-                if row.question_id != question_id and _normalised(row.answer) not in graded_texts]
+                if row.question_id != question_id and answer_key(row.answer) not in graded_texts]
         # A new pack's rubric is not in the shipped calibration's authored English either.
         others = {qid: question for qid, question in questions.items() if qid != question_id}
         calibration = fit_calibration(memo, others, kept, fitted_on=f"all but {question_id}", judge=judge)
@@ -73,7 +73,3 @@ def leave_one_question_out(
     report["protocol"] = "leave-one-question-out"
     report["held_out_questions"] = held_out
     return report
-
-
-def _normalised(answer: str) -> str:
-    return " ".join(answer.split())
