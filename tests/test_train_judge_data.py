@@ -25,3 +25,25 @@ def test_definition_openers_name_the_topic_and_keep_every_label():
     assert {before[2] for before, _ in changed} == {"entail", "contradict", "neutral"}
     assert all(after[0].startswith("Batchnorm dropout ") and "the model" in after[0] for _, after in changed)
     assert out[-1] == pairs[-1]
+
+
+def test_snli_pairs_read_premise_as_candidate_and_drop_unlabelled_rows(tmp_path, monkeypatch):
+    import json
+
+    train_judge = _train_judge()
+    rows = [
+        {"gold_label": "entailment", "sentence1": "A man plays guitar.", "sentence2": "A man plays music."},
+        {"gold_label": "contradiction", "sentence1": "A dog sleeps.", "sentence2": "A dog runs."},
+        {"gold_label": "neutral", "sentence1": "A girl reads.", "sentence2": "A girl reads a novel."},
+        {"gold_label": "-", "sentence1": "No agreement.", "sentence2": "Annotators split."},
+    ]
+    data = tmp_path / "snli.jsonl"
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    monkeypatch.setattr(train_judge, "snli_file", lambda: data)
+    pairs = train_judge.snli_pairs(10, random.Random(0))
+    assert sorted(pairs) == sorted([
+        ("A man plays guitar.", "A man plays music.", "entail"),
+        ("A dog sleeps.", "A dog runs.", "contradict"),
+        ("A girl reads.", "A girl reads a novel.", "neutral"),
+    ])
+    assert len(train_judge.snli_pairs(2, random.Random(0))) == 2
