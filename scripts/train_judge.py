@@ -1,4 +1,4 @@
-"""Train the judge (grader/engine/judge.py) and write its weights: one command, about 10 minutes here.
+"""Train the judge (grader/engine/judge.py) and write its weights: one command, 10-27 minutes (model card).
 
     python scripts/train_judge.py [--out grader/engine/judge_weights/weights.safetensors]
 

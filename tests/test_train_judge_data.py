@@ -120,8 +120,8 @@ def test_topic_pairs_pair_rubric_and_written_rows_and_skip_unknown_points(tmp_pa
     clip_refs = {"Clip the norm.", "Rescale big gradients.", "Cap it."}
     written = [p for p in pairs if p[0] == "cap the grad norm"]
     assert len(written) == 2 and all(p[1] in clip_refs and p[2] == "entail" for p in written)
-    assert [p for p in pairs if p[0] == "Clipping shrinks small ones."] and all(
-        p[1] in clip_refs and p[2] == "contradict" for p in pairs if p[0] == "Clipping shrinks small ones.")
+    opposite = [p for p in pairs if p[0] == "Clipping shrinks small ones."]
+    assert opposite and all(p[1] in clip_refs and p[2] == "contradict" for p in opposite)
     misconception = [p for p in pairs if p[0] == "Clipping fixes vanishing gradients."]
     assert misconception and all(p[1] in clip_refs and p[2] == "contradict" for p in misconception)
     # Another point's reference beside this point's is neutral; one point's references entail each other.
