@@ -272,6 +272,35 @@ def test_the_shipped_judge_tells_a_paraphrase_from_a_written_opposite():
     assert opposite[contradict] > 0.5 > opposite[entail]
 
 
+def _held_out_written_pairs(label: str) -> list[tuple[str, str]]:
+    """The sentences other writers wrote for the two Meta and Airbnb questions the judge never
+    trains on, with the given label, each beside two of its point's references."""
+    import importlib.util
+    import random
+
+    from tests.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("train_judge", REPO / "scripts" / "train_judge.py")
+    assert spec is not None and spec.loader is not None
+    train_judge = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_judge)
+    _, references = train_judge.rubric_pairs(random.Random(13))
+    _, held_out, _ = train_judge.contrast_pairs(references, random.Random(13))
+    return [(text, reference) for text, reference, written_as in held_out if written_as == label]
+
+
+@pytest.mark.real_model
+def test_the_shipped_judge_reads_correct_sentences_on_unseen_questions_as_entailing():
+    # A stricter judge takes points from wrong answers but also from correct ones, and then tells
+    # the candidate a correct sentence did not state the point: a judge trained on 2026-12-07 that
+    # read 0.76 of these as entailing scored better on the grader's adversarial answers and turned
+    # a correct terse answer from grade 3 into 1 (model card, "Training-only topics").
+    paraphrases = _held_out_written_pairs("entail")
+    assert len(paraphrases) >= 150
+    verdicts = MiniLMJudge().judge(paraphrases)
+    assert (verdicts.argmax(axis=1) == LABELS.index("entail")).mean() >= 0.9
+
+
 @pytest.mark.real_model
 def test_a_verdict_does_not_depend_on_the_pairs_read_with_it():
     # In bfloat16 a batch of another shape moves a verdict by up to 0.01; a grade must not depend on
