@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -272,18 +273,24 @@ def test_the_shipped_judge_tells_a_paraphrase_from_a_written_opposite():
     assert opposite[contradict] > 0.5 > opposite[entail]
 
 
-def _held_out_written_pairs(label: str) -> list[tuple[str, str]]:
-    """The sentences other writers wrote for the two Meta and Airbnb questions the judge never
-    trains on, with the given label, each beside two of its point's references."""
+def _train_judge_script() -> Any:
     import importlib.util
-    import random
 
     from tests.conftest import REPO
 
     spec = importlib.util.spec_from_file_location("train_judge", REPO / "scripts" / "train_judge.py")
     assert spec is not None and spec.loader is not None
-    train_judge = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train_judge)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _held_out_written_pairs(label: str) -> list[tuple[str, str]]:
+    """The sentences other writers wrote for the two Meta and Airbnb questions the judge never
+    trains on, with the given label, each beside two of its point's references."""
+    import random
+
+    train_judge = _train_judge_script()
     _, references = train_judge.rubric_pairs(random.Random(13))
     _, held_out, _ = train_judge.contrast_pairs(references, random.Random(13))
     return [(text, reference) for text, reference, written_as in held_out if written_as == label]
@@ -298,7 +305,8 @@ def test_the_shipped_judge_reads_correct_sentences_on_unseen_questions_as_entail
     paraphrases = _held_out_written_pairs("entail")
     assert len(paraphrases) >= 150
     verdicts = MiniLMJudge().judge(paraphrases)
-    assert (verdicts.argmax(axis=1) == LABELS.index("entail")).mean() >= 0.9
+    floor = _train_judge_script().HELD_OUT_PARAPHRASE_FLOOR
+    assert (verdicts.argmax(axis=1) == LABELS.index("entail")).mean() >= floor
 
 
 @pytest.mark.real_model
