@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from tests.fakes import HashingEncoder
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def train_judge_script() -> ModuleType:
+    """scripts/train_judge.py as a module (scripts/ is not a package); no training is run."""
+    spec = importlib.util.spec_from_file_location("train_judge", REPO / "scripts" / "train_judge.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(autouse=True)

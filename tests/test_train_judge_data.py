@@ -1,20 +1,12 @@
 """The judge's training data helpers in scripts/train_judge.py (no training is run)."""
 
-import importlib.util
 import random
 
-from tests.conftest import REPO
-
-
-def _train_judge():
-    spec = importlib.util.spec_from_file_location("train_judge", REPO / "scripts" / "train_judge.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import REPO, train_judge_script
 
 
 def test_definition_openers_name_the_topic_and_keep_every_label():
-    train_judge = _train_judge()
+    train_judge = train_judge_script()
     pairs = [(f"The model {verb} noise.", "ref", label)
              for verb, label in (("memorizes", "entail"), ("ignores", "contradict"), ("sees", "neutral"))] * 40
     pairs.append(("Use dropout.", "ref", "entail"))  # an imperative would not read as a definition
@@ -30,7 +22,7 @@ def test_definition_openers_name_the_topic_and_keep_every_label():
 def test_snli_pairs_read_premise_as_candidate_and_drop_unlabelled_rows(tmp_path, monkeypatch):
     import json
 
-    train_judge = _train_judge()
+    train_judge = train_judge_script()
     rows = [
         {"gold_label": "entailment", "sentence1": "A man plays guitar.", "sentence2": "A man plays music."},
         {"gold_label": "contradiction", "sentence1": "A dog sleeps.", "sentence2": "A dog runs."},
@@ -64,7 +56,7 @@ def test_snli_file_downloads_once_checks_digests_and_never_trusts_a_bad_file(tmp
 
     import pytest
 
-    train_judge = _train_judge()
+    train_judge = train_judge_script()
     payload = b'{"gold_label": "neutral", "sentence1": "A.", "sentence2": "B."}\n'
     source = tmp_path / "source.tar.gz"
     _tiny_snli_archive(source, train_judge.SNLI_MEMBER, payload)
@@ -94,7 +86,7 @@ def test_snli_file_downloads_once_checks_digests_and_never_trusts_a_bad_file(tmp
 def test_topic_pairs_pair_rubric_and_written_rows_and_skip_unknown_points(tmp_path, monkeypatch, capsys):
     import json
 
-    train_judge = _train_judge()
+    train_judge = train_judge_script()
     rubric = [{
         "question": "topics.example",
         "prompt": "Why clip gradients?",

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import pytest
 
@@ -12,6 +12,7 @@ from grader.engine.fitting import fit_calibration
 from grader.engine.grading import JUDGE_SENTENCES_PER_POINT, Grader
 from grader.engine.judge import JUDGE_WEIGHTS_PATH, LABELS, JudgeUnavailableError, MiniLMJudge, stored_judge_id
 from grader.engine.transcripts import LabelledAnswer
+from tests.conftest import train_judge_script
 from tests.engine.test_grading import QUESTION, question_with_first_point_references
 from tests.fakes import WordJudge
 
@@ -273,24 +274,11 @@ def test_the_shipped_judge_tells_a_paraphrase_from_a_written_opposite():
     assert opposite[contradict] > 0.5 > opposite[entail]
 
 
-def _train_judge_script() -> Any:
-    import importlib.util
-
-    from tests.conftest import REPO
-
-    spec = importlib.util.spec_from_file_location("train_judge", REPO / "scripts" / "train_judge.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _held_out_written_pairs(label: str) -> list[tuple[str, str]]:
+def _held_out_written_pairs(train_judge: ModuleType, label: str) -> list[tuple[str, str]]:
     """The sentences other writers wrote for the two Meta and Airbnb questions the judge never
     trains on, with the given label, each beside two of its point's references."""
     import random
 
-    train_judge = _train_judge_script()
     _, references = train_judge.rubric_pairs(random.Random(13))
     _, held_out, _ = train_judge.contrast_pairs(references, random.Random(13))
     return [(text, reference) for text, reference, written_as in held_out if written_as == label]
@@ -300,13 +288,13 @@ def _held_out_written_pairs(label: str) -> list[tuple[str, str]]:
 def test_the_shipped_judge_reads_correct_sentences_on_unseen_questions_as_entailing():
     # A stricter judge takes points from wrong answers but also from correct ones, and then tells
     # the candidate a correct sentence did not state the point: a judge trained on 2026-12-07 that
-    # read 0.76 of these as entailing scored better on the grader's adversarial answers and turned
+    # read 0.75 of these as entailing scored better on the grader's adversarial answers and turned
     # a correct terse answer from grade 3 into 1 (model card, "Training-only topics").
-    paraphrases = _held_out_written_pairs("entail")
+    train_judge = train_judge_script()
+    paraphrases = _held_out_written_pairs(train_judge, "entail")
     assert len(paraphrases) >= 150
     verdicts = MiniLMJudge().judge(paraphrases)
-    floor = _train_judge_script().HELD_OUT_PARAPHRASE_FLOOR
-    assert (verdicts.argmax(axis=1) == LABELS.index("entail")).mean() >= floor
+    assert (verdicts.argmax(axis=1) == LABELS.index("entail")).mean() >= train_judge.HELD_OUT_PARAPHRASE_FLOOR
 
 
 @pytest.mark.real_model
