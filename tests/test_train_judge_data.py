@@ -144,3 +144,23 @@ def test_committed_topic_rows_name_one_point_of_one_topic_rubric():
             row = json.loads(line)
             assert row["point"] in points.get(row["question"], ()), f"{path.name}:{number}"
             assert row["label"] in {"entail", "contradict", "neutral"}, f"{path.name}:{number}"
+
+
+def test_voiced_swaps_keep_the_meaning_beside_a_share_of_swapped_contradictions():
+    train_judge = train_judge_script()
+    pairs = [("L1 drives some weights exactly to zero because the penalty has a corner.", f"ref {i}", "entail")
+             for i in range(200)]
+    pairs += [("Dropout averages an ensemble.", "ref", "entail"),  # names no sibling term: no pair
+              ("L2 makes weights exactly zero.", "ref", "contradict")]  # not entailing: no pair
+    out = train_judge.voiced_swapped_pairs(pairs, 0.5, random.Random(0))
+    reworded = [text for text, _, label in out if label == "entail"]
+    swapped = [text for text, _, label in out if label == "contradict"]
+    assert len(reworded) == 200 and 60 < len(swapped) < 140
+    for text in reworded:
+        # Lowercase, no closing full stop, the sibling term kept: a changed surface, the same claim.
+        assert text == text.lower() and not text.endswith(".") and text.startswith("l1 ")
+        assert "zero" in text and "l2" not in text
+    assert any("bc" in text.split() for text in reworded)  # chat abbreviations appear
+    assert all(text.startswith("L2 drives some weights") for text in swapped)
+    unswapped = train_judge.voiced_swapped_pairs(pairs, 0.0, random.Random(0))
+    assert len(unswapped) == 200 and {label for _, _, label in unswapped} == {"entail"}
