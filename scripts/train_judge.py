@@ -198,6 +198,34 @@ def voiced_swapped_pairs(pairs: list[Pair], share: float, rng: random.Random) ->
     return out
 
 
+def looks_terse(text: str) -> bool:
+    """Whether a text is typed like chat or notes: a lowercase start, arrows, "w/", "=" for "is"."""
+    return text[:1].islower() or "->" in text or " w/" in text or " = " in text
+
+
+def voice_balanced_pairs(pairs: list[Pair], target: float, rng: random.Random) -> list[Pair]:
+    """Terse rewordings of pairs, each keeping its label, until every label has ``target`` of its
+    texts typed tersely. The written contrast data has terse entailments (23%) and neutral texts
+    (22%) but almost no terse contradictions (2%), so a judge can learn that a terse sentence is
+    never wrong: the style-shift tuning part's terse wrong answers read as entailing."""
+    out: list[Pair] = []
+    for label in LABELS:
+        rows = [pair for pair in pairs if pair[2] == label]
+        if not rows:
+            continue
+        plain = [pair for pair in rows if not looks_terse(pair[0])]
+        share = sum(looks_terse(pair[0]) for pair in rows) / len(rows)
+        wanted = round(len(rows) * (target - share) / (1.0 - target)) if share < target else 0
+        for text, reference, _ in rng.sample(plain, min(wanted, len(plain))):
+            out.append((voice_rewording(text, rng), reference, label))
+    return out
+
+
+def terse_shares(pairs: list[Pair]) -> dict[str, float]:
+    return {label: round(sum(looks_terse(p[0]) for p in pairs if p[2] == label)
+                         / max(1, sum(p[2] == label for p in pairs)), 3) for label in LABELS}
+
+
 DEFINITION_OPENERS = ("{topic} is when {text}", "{topic} means {text}", "{topic} is where {text}",
                       "{topic} happens when {text}")
 """Openers a candidate puts before a definition. The judge learned from SemEval that a subject the
@@ -503,17 +531,23 @@ def main() -> int:
     parser.add_argument("--topic-swap-share", type=float, default=None,
                         help="with --topics: swap only this share of the topic sentences, each swap "
                              "beside a terse rewording of its sentence as an entailment")
+    parser.add_argument("--voice-balance", type=float, default=None,
+                        help="add terse rewordings of the pack pairs until this share of every label's "
+                             "texts is typed tersely (e.g. 0.4)")
     args = parser.parse_args()
+    if args.voice_balance is not None and not 0.0 < args.voice_balance < 1.0:
+        parser.error("--voice-balance: expected a share between 0 and 1")
     if args.snli < 0:
         parser.error("--snli: expected a number of pairs, 0 or more")
     if args.topic_swap_share is not None and not (args.topics and 0.0 <= args.topic_swap_share <= 1.0):
         parser.error("--topic-swap-share: expected a share from 0 to 1, with --topics")
     if args.no_topic_swaps and (not args.topics or args.topic_swap_share is not None):
         parser.error("--no-topic-swaps: only with --topics, and not with --topic-swap-share")
-    experimental = args.snli or args.minimal_pairs or args.definition_openers or args.topics
+    experimental = (args.snli or args.minimal_pairs or args.definition_openers or args.topics
+                    or args.voice_balance is not None)
     if experimental and args.out.resolve() == JUDGE_WEIGHTS_PATH.resolve():
-        parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers, --topics) "
-                     "must not overwrite the shipped weights; name another file")
+        parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers, --topics, "
+                     "--voice-balance) must not overwrite the shipped weights; name another file")
 
     import torch
     from transformers import AutoTokenizer
@@ -530,6 +564,13 @@ def main() -> int:
     held_out += held_out_swaps
     held_out_kinds += ["script-swap"] * len(held_out_swaps)
     pairs = from_rubrics + from_contrast + from_swaps + from_semeval
+    if args.voice_balance is not None:
+        # Their own generator, so the pairs above are drawn exactly as in the default command.
+        pack_pairs = from_rubrics + from_contrast + from_swaps
+        reworded = voice_balanced_pairs(pack_pairs, args.voice_balance, random.Random(args.seed + 3))
+        print(f"voice balance: terse shares {terse_shares(pack_pairs)} -> {terse_shares(pack_pairs + reworded)}; "
+              f"{len(reworded)} rewordings {dict(Counter(p[2] for p in reworded))}", flush=True)
+        pairs += reworded
     if args.definition_openers:
         pairs = with_definition_openers(from_rubrics + from_contrast + from_swaps, TOPICS, rng) + from_semeval
     from_topics: list[Pair] = []

@@ -164,3 +164,24 @@ def test_voiced_swaps_keep_the_meaning_beside_a_share_of_swapped_contradictions(
     assert all(text.startswith("L2 drives some weights") for text in swapped)
     unswapped = train_judge.voiced_swapped_pairs(pairs, 0.0, random.Random(0))
     assert len(unswapped) == 200 and {label for _, _, label in unswapped} == {"entail"}
+
+
+def test_voice_balance_rewords_each_label_to_the_same_terse_share_and_keeps_labels():
+    train_judge = train_judge_script()
+    pairs = [(f"Overfitting is memorising noise, case {i}.", "ref", "entail") for i in range(60)]
+    pairs += [(f"overfitting = memorising noise, case {i}", "ref", "entail") for i in range(40)]
+    pairs += [(f"Overfitting is a high-bias problem, case {i}.", "ref", "contradict") for i in range(100)]
+    pairs += [(f"Dropout is a regulariser, case {i}.", "ref", "neutral") for i in range(50)]
+    out = train_judge.voice_balanced_pairs(pairs, 0.4, random.Random(0))
+    shares = train_judge.terse_shares(pairs + out)
+    # Entailments were already 40% terse: none added. The others are brought up to the same share.
+    assert {label for _, _, label in out} == {"contradict", "neutral"}
+    assert all(abs(share - 0.4) < 0.01 for share in shares.values()), shares
+    for text, _, label in out:
+        assert text == text.lower() and not text.endswith(".")
+        if label == "contradict":
+            assert "high-bias" in text  # the wrong claim survives the rewording
+    lower = train_judge.voice_balanced_pairs(pairs, 0.2, random.Random(0))
+    # A label already over the target keeps its share; none is reworded down.
+    shares = train_judge.terse_shares(pairs + lower)
+    assert shares["entail"] == 0.4 and all(abs(shares[label] - 0.2) < 0.01 for label in ("contradict", "neutral"))
