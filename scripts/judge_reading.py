@@ -8,7 +8,8 @@ sentence of the style-shift tuning part's answers (other writers, other voices, 
 beside the closest reference of its question (cosine similarity 0.5 or more: a sentence like no
 reference says nothing about how claims are read), and prints, by the answer's human category,
 the share the judge reads as contradicting and as entailing, and the share at or above the
-contradiction at which grading withholds a point (``JUDGE_CONTRADICTS``). A judge worth measuring
+contradiction at which grading withholds a point (``JUDGE_CONTRADICTS``), and how well the
+contradiction probability ranks wrong answers' sentences over right ones' (AUC). A judge worth measuring
 reads opposite-asserting and wrong answers' sentences as contradictions and good and strong
 answers' sentences not; the last line sets the two side by side. The tuning part is fitting
 data, so choosing a judge by this is allowed; the dev part is never read here.
@@ -33,6 +34,8 @@ RIGHT = ("good", "strong")
 
 
 def main() -> int:
+    from sklearn.metrics import roc_auc_score
+
     from grader.engine.encoder import SentenceTransformerEncoder
     from grader.engine.grading import JUDGE_CONTRADICTS
     from grader.engine.judge import JUDGE_WEIGHTS_PATH, LABELS, MiniLMJudge
@@ -93,6 +96,10 @@ def main() -> int:
     if wrong and right:
         print(f"withheld at >= {JUDGE_CONTRADICTS}: {'/'.join(WRONG)} {shares(wrong)[2]:.2f}, "
               f"{'/'.join(RIGHT)} {shares(right)[2]:.2f}")
+        # Threshold-free: a judge that is less sure of everything (an average of two, say) withholds
+        # less at 0.9 without reading any worse, so judges are compared by how they rank sentences.
+        ranking = roc_auc_score([1] * len(wrong) + [0] * len(right), verdicts[wrong + right, contradict])
+        print(f"contradiction ranks {'/'.join(WRONG)} over {'/'.join(RIGHT)} sentences: AUC {ranking:.3f}")
     return 0
 
 
