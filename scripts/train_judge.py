@@ -209,21 +209,20 @@ def voice_balanced_pairs(pairs: list[Pair], target: float, rng: random.Random) -
     (22%) but almost no terse contradictions (2%), so a judge can learn that a terse sentence is
     never wrong: the style-shift tuning part's terse wrong answers read as entailing."""
     out: list[Pair] = []
+    shares = terse_shares(pairs)
     for label in LABELS:
         rows = [pair for pair in pairs if pair[2] == label]
-        if not rows:
-            continue
         plain = [pair for pair in rows if not looks_terse(pair[0])]
-        share = sum(looks_terse(pair[0]) for pair in rows) / len(rows)
-        wanted = round(len(rows) * (target - share) / (1.0 - target)) if share < target else 0
+        wanted = round(len(rows) * (target - shares[label]) / (1.0 - target)) if shares[label] < target else 0
         for text, reference, _ in rng.sample(plain, min(wanted, len(plain))):
             out.append((voice_rewording(text, rng), reference, label))
     return out
 
 
 def terse_shares(pairs: list[Pair]) -> dict[str, float]:
-    return {label: round(sum(looks_terse(p[0]) for p in pairs if p[2] == label)
-                         / max(1, sum(p[2] == label for p in pairs)), 3) for label in LABELS}
+    """Per label, the share of its texts that ``looks_terse`` (0 for a label with no pairs)."""
+    return {label: sum(looks_terse(p[0]) for p in pairs if p[2] == label) / max(1, sum(p[2] == label for p in pairs))
+            for label in LABELS}
 
 
 DEFINITION_OPENERS = ("{topic} is when {text}", "{topic} means {text}", "{topic} is where {text}",
@@ -564,15 +563,18 @@ def main() -> int:
     held_out += held_out_swaps
     held_out_kinds += ["script-swap"] * len(held_out_swaps)
     pairs = from_rubrics + from_contrast + from_swaps + from_semeval
-    if args.voice_balance is not None:
-        # Their own generator, so the pairs above are drawn exactly as in the default command.
-        pack_pairs = from_rubrics + from_contrast + from_swaps
-        reworded = voice_balanced_pairs(pack_pairs, args.voice_balance, random.Random(args.seed + 3))
-        print(f"voice balance: terse shares {terse_shares(pack_pairs)} -> {terse_shares(pack_pairs + reworded)}; "
-              f"{len(reworded)} rewordings {dict(Counter(p[2] for p in reworded))}", flush=True)
-        pairs += reworded
     if args.definition_openers:
         pairs = with_definition_openers(from_rubrics + from_contrast + from_swaps, TOPICS, rng) + from_semeval
+    if args.voice_balance is not None:
+        # After the openers, which rebuild the pairs; its own generator, so the pairs above are drawn
+        # exactly as in the default command.
+        pack_pairs = from_rubrics + from_contrast + from_swaps
+        reworded = voice_balanced_pairs(pack_pairs, args.voice_balance, random.Random(args.seed + 3))
+        before, after = terse_shares(pack_pairs), terse_shares(pack_pairs + reworded)
+        print(f"voice balance: terse shares { {k: round(v, 3) for k, v in before.items()} } -> "
+              f"{ {k: round(v, 3) for k, v in after.items()} }; "
+              f"{len(reworded)} rewordings {dict(Counter(p[2] for p in reworded))}", flush=True)
+        pairs += reworded
     from_topics: list[Pair] = []
     if args.topics:
         # Their own generator, so the pairs above are drawn exactly as in the default command.
