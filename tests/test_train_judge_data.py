@@ -219,3 +219,74 @@ def test_voiced_wrong_rows_give_every_point_both_labels_in_the_same_voices_and_h
     assert {text_owner[text][0] for text, _, _ in held_out} == set(train_judge.HELD_OUT_QUESTIONS)
     assert not {text_owner[text][0] for text, _, _ in train} & set(train_judge.HELD_OUT_QUESTIONS)
     assert len(kinds) == len(held_out) and set(kinds) <= {row["kind"] for row in rows}
+
+
+def test_voiced_right_rows_give_every_voice_one_correct_and_one_wrong_claim_per_point():
+    import json
+    from collections import Counter
+
+    train_judge = train_judge_script()
+    _, pack_references = train_judge.rubric_pairs(random.Random(0))
+    train, held_out, kinds = train_judge.voiced_right_pairs(pack_references, random.Random(0))
+    references = {**train_judge.topic_references(), **pack_references}
+
+    def rows(pattern: str) -> list[dict[str, str]]:
+        return [json.loads(line) for path in sorted(train_judge.VOICED_WRONG_DIR.glob(pattern))
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    right, wrong = rows("right-*.jsonl"), rows("wrong-*.jsonl")
+    assert {row["label"] for row in right} == {"entail"}
+    assert {(row["question"], row["point"]) for row in right} == set(references)
+    # With the wrong-*.jsonl rows, each point has one correct and one wrong claim in every voice.
+    voices = Counter((row["question"], row["point"], row["kind"].split("-", 1)[1], row["label"])
+                     for row in right + wrong)
+    assert set(voices.values()) == {1}
+    assert len(voices) == len(references) * 5 * 2
+    # Paired as the wrong claims are: two of the point's own references, held-out questions held out.
+    reference_owner = {ref: key for key, refs in references.items() for ref in refs}
+    text_owner = {row["text"]: (row["question"], row["point"]) for row in right}
+    assert all(reference_owner[ref] == text_owner[text] for text, ref, _ in train + held_out)
+    assert {text_owner[text][0] for text, _, _ in held_out} == set(train_judge.HELD_OUT_QUESTIONS)
+    assert not {text_owner[text][0] for text, _, _ in train} & set(train_judge.HELD_OUT_QUESTIONS)
+    assert len(kinds) == len(held_out) and set(kinds) == {"right-bullet", "right-hedging", "right-rambling"}
+
+
+def test_identity_pairs_put_each_contradicting_text_once_beside_itself_as_an_entailment():
+    train_judge = train_judge_script()
+    pairs = [
+        ("L2 drives weights exactly to zero.", "L1 drives some weights exactly to zero.", "contradict"),
+        ("L2 drives weights exactly to zero.", "L1 produces sparse weights.", "contradict"),
+        ("l1 zeroes some weights", "L1 drives some weights exactly to zero.", "entail"),
+        ("dropout, batch norm", "L1 produces sparse weights.", "neutral"),
+        ("Early stopping is a form of L1.", "L1 produces sparse weights.", "contradict"),
+    ]
+    assert train_judge.identity_pairs(pairs) == [
+        ("L2 drives weights exactly to zero.", "L2 drives weights exactly to zero.", "entail"),
+        ("Early stopping is a form of L1.", "Early stopping is a form of L1.", "entail"),
+    ]
+
+
+def test_restated_rows_pair_every_voiced_wrong_claim_with_a_reworded_restatement_of_itself():
+    import json
+
+    train_judge = train_judge_script()
+    wrong = {
+        json.loads(line)["text"]: json.loads(line)
+        for path in sorted(train_judge.VOICED_WRONG_DIR.glob("wrong-*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    }
+    restated = [json.loads(line) for path in sorted(train_judge.VOICED_WRONG_DIR.glob("restated-*.jsonl"))
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # Exactly the wrong claims, each once, with its own question, point and voice.
+    assert sorted(row["text"] for row in restated) == sorted(t for t, row in wrong.items()
+                                                               if row["label"] == "contradict")
+    for row in restated:
+        assert (row["question"], row["point"], row["kind"]) == tuple(wrong[row["text"]][k]
+                                                                    for k in ("question", "point", "kind"))
+        assert row["restated"].strip() and row["restated"].lower() != row["text"].lower()
+    train, held_out, kinds = train_judge.restated_pairs()
+    assert {label for _, _, label in train + held_out} == {"entail"}
+    assert len(train) + len(held_out) == len(restated) and len(kinds) == len(held_out) > 0
+    owner = {row["text"]: row["question"] for row in restated}
+    assert {owner[text] for text, _, _ in held_out} == set(train_judge.HELD_OUT_QUESTIONS)
+    assert not {owner[text] for text, _, _ in train} & set(train_judge.HELD_OUT_QUESTIONS)

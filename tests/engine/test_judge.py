@@ -298,6 +298,22 @@ def test_the_shipped_judge_reads_correct_sentences_on_unseen_questions_as_entail
 
 
 @pytest.mark.real_model
+def test_the_shipped_judge_reads_each_pinterest_reference_beside_itself_as_entailing():
+    # A judge that reads a claim as wrong whatever it is read beside has learned which topics the
+    # wrong claims in its data were about, not how a sentence relates to a reference: judges
+    # trained on 2026-12-07 with the voiced wrong claims read 0.69 to 0.82 of these as entailing
+    # and "L1 drives some weights to zero." beside itself as 0.38 contradiction (model card).
+    from grader.engine.loader import load_company
+
+    references = sorted({ref for question in load_company("pinterest").questions.values()
+                         for point in question.points for ref in point.references})
+    assert len(references) >= 300
+    verdicts = MiniLMJudge().judge([(ref, ref) for ref in references])
+    assert (verdicts.argmax(axis=1) == LABELS.index("entail")).mean() >= 0.9
+    assert (verdicts[:, LABELS.index("contradict")] >= grading.JUDGE_CONTRADICTS).mean() <= 0.01
+
+
+@pytest.mark.real_model
 def test_a_verdict_does_not_depend_on_the_pairs_read_with_it():
     # In bfloat16 a batch of another shape moves a verdict by up to 0.01; a grade must not depend on
     # which other answers were graded in the same batch.
