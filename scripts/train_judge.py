@@ -54,16 +54,21 @@ judge never sees a Pinterest question, reference or transcript):
   but it reads correct paraphrases as opposites and fails four judge tests (see the model card).
   With --voiced-right as well, also data/judge/voiced-wrong/right-*.jsonl (825 correct claims by
   eight more writers who saw only the rubrics: per point one each in the bullet, hedging and
-  rambling voices), so every voice carries one correct and one wrong claim per point.
+  rambling voices), so every voice carries one correct and one wrong claim per point. Not in the
+  shipped weights: with --topics --semeval 3000 --stop-after 1, style-shift dev 0.802, but the judge
+  reads a claim beside itself as contradicting and fails three judge tests (see the model card).
 - With --restated as well, also data/judge/voiced-wrong/restated-*.jsonl: every one of those wrong
   claims beside a plain restatement of the same false claim, written by eight more writers who saw
   only the claim's text, as an entailment: the same candidate text then carries both labels, and
-  only the reference tells them apart, without the word-for-word copies of --identity-pairs.
+  only the reference tells them apart, without the word-for-word copies of --identity-pairs. Not in
+  the shipped weights: every judge test passes and held-out paraphrases read 0.97, but style-shift
+  dev is 0.781 (see the model card).
 - With --identity-pairs, every distinct text the data pairs as a contradiction is also paired with
   itself as an entailment, so that the same candidate text carries both labels and only the
   reference can tell them apart: judges trained on the voiced wrong claims read a claim about a
   topic as wrong whatever it is read beside ("L1 drives some weights to zero." beside itself: 0.38
-  contradiction).
+  contradiction). Not in the shipped weights: it teaches that a near-copy entails, so one-term
+  swaps read as entailing (see the model card).
 - With --stop-after N, the learning-rate schedule still spans --epochs, but training stops and the
   weights are written after epoch N: early stopping at an epoch chosen on the held-out questions.
 - With --snli N, first one epoch on N pairs of SNLI 1.0 train (CC BY-SA 4.0; premise as the
