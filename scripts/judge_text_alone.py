@@ -14,23 +14,14 @@ of each read as a contradiction at the grading threshold (``JUDGE_CONTRADICTS``)
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import random
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def train_judge_module():  # type: ignore[no-untyped-def]
-    """scripts/train_judge.py as a module, for its data readers (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("train_judge", ROOT / "scripts" / "train_judge.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# Its sibling in scripts/ (on the path when run as a script), for the training data's readers.
+import train_judge
 
 
 def main() -> int:
@@ -44,15 +35,14 @@ def main() -> int:
         if not path.is_file():
             parser.error(f"--weights: no such file {path}")
 
-    train_judge = train_judge_module()
     _, pack_references = train_judge.rubric_pairs(random.Random(0))
     references = {**train_judge.topic_references(), **pack_references}
-    rows = [
+    every_row = [
         json.loads(line)
         for path in sorted(train_judge.VOICED_WRONG_DIR.glob("wrong-*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line.strip() and json.loads(line)["question"] in train_judge.HELD_OUT_QUESTIONS
+        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
+    rows = [row for row in every_row if row["question"] in train_judge.HELD_OUT_QUESTIONS]
     rng = random.Random(7)
     keys = sorted(references)
     pairs: list[tuple[str, str]] = []

@@ -438,27 +438,18 @@ def topic_references() -> dict[tuple[str, str], list[str]]:
     }
 
 
-def voiced_wrong_pairs(
-    pack_references: dict[tuple[str, str], list[str]], rng: random.Random
+def voiced_pairs(
+    pack_references: dict[tuple[str, str], list[str]], rng: random.Random, pattern: str
 ) -> tuple[list[Pair], list[Pair], list[str]]:
-    """--voiced-wrong: data/judge/voiced-wrong/wrong-*.jsonl, written by other writers for every point
-    of the Meta and Airbnb packs and of the training-only topics: per point five wrong claims, each
-    in one voice (terse, non-native, bullets, hedging, rambling), stated positively rather than by
-    an inserted negation, and two correct ones in the terse and non-native voices, so that the voice
-    never tells the label. Each text beside two of its point's references; the held-out questions'
-    rows are held out and logged by kind."""
+    """The texts other writers, who saw only the rubrics, wrote for every point of the Meta and Airbnb
+    packs and of the training-only topics, in data/judge/voiced-wrong/: "wrong-*.jsonl" (--voiced-wrong;
+    per point five wrong claims, one per voice: terse, non-native, bullets, hedging, rambling, stated
+    positively rather than by an inserted negation, and two correct ones in the terse and non-native
+    voices) or "right-*.jsonl" (--voiced-right; correct ones in the bullet, hedging and rambling
+    voices), so that the voice never tells the label. Each text beside two of its point's references;
+    the held-out questions' rows are held out and logged by kind."""
     references = {**topic_references(), **pack_references}
-    return contrast_pairs(references, rng, ("wrong-*.jsonl",), VOICED_WRONG_DIR)
-
-
-def voiced_right_pairs(
-    pack_references: dict[tuple[str, str], list[str]], rng: random.Random
-) -> tuple[list[Pair], list[Pair], list[str]]:
-    """--voiced-right: data/judge/voiced-wrong/right-*.jsonl, correct claims for the same points in
-    the bullet, hedging and rambling voices (other writers, who saw only the rubrics), so that with
-    --voiced-wrong each of the five voices carries one correct and one wrong claim per point."""
-    references = {**topic_references(), **pack_references}
-    return contrast_pairs(references, rng, ("right-*.jsonl",), VOICED_WRONG_DIR)
+    return contrast_pairs(references, rng, (pattern,), VOICED_WRONG_DIR)
 
 
 def contrast_pairs(
@@ -697,24 +688,19 @@ def main() -> int:
         pairs += from_topics
     from_voiced: list[Pair] = []
     if args.voiced_wrong:
-        # Their own generator, so the pairs above are drawn exactly as in the default command; no
-        # sibling swaps of them: they are written as they should be read.
-        from_voiced, voiced_held_out, voiced_kinds = voiced_wrong_pairs(references, random.Random(args.seed + 4))
-        pairs += from_voiced
-        held_out += voiced_held_out
-        held_out_kinds += voiced_kinds
+        # Each with its own generator, so the pairs above are drawn exactly as in the default command;
+        # no sibling swaps of them: they are written as they should be read.
+        sources = [lambda: voiced_pairs(references, random.Random(args.seed + 4), "wrong-*.jsonl")]
         if args.voiced_right:
-            right, right_held_out, right_kinds = voiced_right_pairs(references, random.Random(args.seed + 5))
-            from_voiced += right
-            pairs += right
-            held_out += right_held_out
-            held_out_kinds += right_kinds
+            sources.append(lambda: voiced_pairs(references, random.Random(args.seed + 5), "right-*.jsonl"))
         if args.restated:
-            restated, restated_held_out, restated_kinds = restated_pairs()
-            from_voiced += restated
-            pairs += restated
-            held_out += restated_held_out
-            held_out_kinds += restated_kinds
+            sources.append(restated_pairs)
+        for source in sources:
+            source_pairs, source_held_out, source_kinds = source()
+            from_voiced += source_pairs
+            held_out += source_held_out
+            held_out_kinds += source_kinds
+        pairs += from_voiced
     from_identity = identity_pairs(pairs) if args.identity_pairs else []
     pairs += from_identity
     print(

@@ -1,6 +1,7 @@
 """The judge's training data helpers in scripts/train_judge.py (no training is run)."""
 
 import random
+from types import ModuleType
 
 from tests.conftest import REPO, train_judge_script
 
@@ -187,19 +188,22 @@ def test_voice_balance_rewords_each_label_to_the_same_terse_share_and_keeps_labe
     assert shares["entail"] == 0.4 and all(abs(shares[label] - 0.2) < 0.01 for label in ("contradict", "neutral"))
 
 
-def test_voiced_wrong_rows_give_every_point_both_labels_in_the_same_voices_and_hold_out_two_questions():
+def _voiced_rows(train_judge: ModuleType, pattern: str) -> list[dict[str, str]]:
+    """The rows of data/judge/voiced-wrong/ files matching ``pattern``."""
     import json
+
+    return [json.loads(line) for path in sorted(train_judge.VOICED_WRONG_DIR.glob(pattern))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_voiced_wrong_rows_give_every_point_both_labels_in_the_same_voices_and_hold_out_two_questions():
     from collections import Counter
 
     train_judge = train_judge_script()
     _, pack_references = train_judge.rubric_pairs(random.Random(0))
-    train, held_out, kinds = train_judge.voiced_wrong_pairs(pack_references, random.Random(0))
+    train, held_out, kinds = train_judge.voiced_pairs(pack_references, random.Random(0), "wrong-*.jsonl")
     references = {**train_judge.topic_references(), **pack_references}
-    rows = [
-        json.loads(line)
-        for path in sorted(train_judge.VOICED_WRONG_DIR.glob("wrong-*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    rows = _voiced_rows(train_judge, "wrong-*.jsonl")
     # Every point of the Meta and Airbnb packs and of the topics, each with its seven voices.
     assert {(row["question"], row["point"]) for row in rows} == set(references)
     per_point = Counter((row["question"], row["point"]) for row in rows)
@@ -222,19 +226,13 @@ def test_voiced_wrong_rows_give_every_point_both_labels_in_the_same_voices_and_h
 
 
 def test_voiced_right_rows_give_every_voice_one_correct_and_one_wrong_claim_per_point():
-    import json
     from collections import Counter
 
     train_judge = train_judge_script()
     _, pack_references = train_judge.rubric_pairs(random.Random(0))
-    train, held_out, kinds = train_judge.voiced_right_pairs(pack_references, random.Random(0))
+    train, held_out, kinds = train_judge.voiced_pairs(pack_references, random.Random(0), "right-*.jsonl")
     references = {**train_judge.topic_references(), **pack_references}
-
-    def rows(pattern: str) -> list[dict[str, str]]:
-        return [json.loads(line) for path in sorted(train_judge.VOICED_WRONG_DIR.glob(pattern))
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-    right, wrong = rows("right-*.jsonl"), rows("wrong-*.jsonl")
+    right, wrong = _voiced_rows(train_judge, "right-*.jsonl"), _voiced_rows(train_judge, "wrong-*.jsonl")
     assert {row["label"] for row in right} == {"entail"}
     assert {(row["question"], row["point"]) for row in right} == set(references)
     # With the wrong-*.jsonl rows, each point has one correct and one wrong claim in every voice.
@@ -267,16 +265,9 @@ def test_identity_pairs_put_each_contradicting_text_once_beside_itself_as_an_ent
 
 
 def test_restated_rows_pair_every_voiced_wrong_claim_with_a_reworded_restatement_of_itself():
-    import json
-
     train_judge = train_judge_script()
-    wrong = {
-        json.loads(line)["text"]: json.loads(line)
-        for path in sorted(train_judge.VOICED_WRONG_DIR.glob("wrong-*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    }
-    restated = [json.loads(line) for path in sorted(train_judge.VOICED_WRONG_DIR.glob("restated-*.jsonl"))
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    wrong = {row["text"]: row for row in _voiced_rows(train_judge, "wrong-*.jsonl")}
+    restated = _voiced_rows(train_judge, "restated-*.jsonl")
     # Exactly the wrong claims, each once, with its own question, point and voice.
     assert sorted(row["text"] for row in restated) == sorted(t for t, row in wrong.items()
                                                                if row["label"] == "contradict")

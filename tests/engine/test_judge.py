@@ -301,8 +301,9 @@ def test_the_shipped_judge_reads_correct_sentences_on_unseen_questions_as_entail
 def test_the_shipped_judge_reads_each_pinterest_reference_beside_itself_as_entailing():
     # A judge that reads a claim as wrong whatever it is read beside has learned which topics the
     # wrong claims in its data were about, not how a sentence relates to a reference: judges
-    # trained on 2026-12-07 with the voiced wrong claims read 0.69 to 0.82 of these as entailing
-    # and "L1 drives some weights to zero." beside itself as 0.38 contradiction (model card).
+    # trained on 2026-12-07 with the voiced wrong claims read as few as 0.69 of these as entailing
+    # (or 4% as contradictions at the threshold), and "L1 drives some weights to zero." beside
+    # itself as 0.38 contradiction (model card).
     from grader.engine.loader import load_company
 
     references = sorted({ref for question in load_company("pinterest").questions.values()
