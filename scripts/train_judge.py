@@ -63,6 +63,13 @@ judge never sees a Pinterest question, reference or transcript):
   only the reference tells them apart, without the word-for-word copies of --identity-pairs. Not in
   the shipped weights: every judge test passes and held-out paraphrases read 0.97, but style-shift
   dev is 0.781 (see the model card).
+- With --restated-written as well, also data/judge/restated/restated-*.jsonl: each of the 1,137
+  written contradictions of the contrast and topic files (opposites, misconceptions, negations,
+  one-term swaps) beside a plain restatement of it by six more writers who saw only the claim's
+  text, as an entailment.
+- With --voiced-elsewhere as well, each voiced text (wrong and, with --voiced-right, right) beside
+  one reference of a point of another training question, as neutral: a claim says nothing of a
+  point it is not about, so a wrong-sounding claim must not read as a contradiction by itself.
 - With --identity-pairs, every distinct text the data pairs as a contradiction is also paired with
   itself as an entailment, so that the same candidate text carries both labels and only the
   reference can tell them apart: judges trained on the voiced wrong claims read a claim about a
@@ -123,6 +130,7 @@ SNLI_LABEL = {"entailment": "entail", "contradiction": "contradict", "neutral": 
 CONTRAST_DIR = ROOT / "data" / "judge"
 TOPICS_DIR = CONTRAST_DIR / "topics"
 VOICED_WRONG_DIR = CONTRAST_DIR / "voiced-wrong"
+RESTATED_DIR = CONTRAST_DIR / "restated"
 TRAINING_PACKS = ("meta", "airbnb")
 SEMEVAL_LABEL = {"correct": "entail", "contradictory": "contradict", "incorrect": "neutral"}
 HELD_OUT_QUESTIONS = ("meta.fundamentals.optimizers", "airbnb.design.cold-start")
@@ -481,19 +489,51 @@ def contrast_pairs(
     return train, held_out, held_out_kinds
 
 
-def restated_pairs() -> tuple[list[Pair], list[Pair], list[str]]:
-    """--restated: each voiced wrong claim beside another writer's plain restatement of it (entail);
-    the held-out questions' pairs are held out and logged as "restated"."""
+def elsewhere_pairs(
+    pack_references: dict[tuple[str, str], list[str]], rng: random.Random, patterns: tuple[str, ...]
+) -> tuple[list[Pair], list[Pair], list[str]]:
+    """--voiced-elsewhere: each voiced text (files matching `patterns`) beside one reference of a point
+    of another training question, as neutral: a claim says nothing of a point it is not about, so a
+    wrong-sounding claim must not read as a contradiction by itself. The references come from training
+    questions only; the held-out questions' texts are held out and logged as "elsewhere-wrong" or
+    "elsewhere-right" (what scripts/judge_text_alone.py measures)."""
+    references = {**topic_references(), **pack_references}
+    keys = sorted(key for key in references if key[0] not in HELD_OUT_QUESTIONS)
     train: list[Pair] = []
     held_out: list[Pair] = []
-    for path in sorted(VOICED_WRONG_DIR.glob("restated-*.jsonl")):
+    held_out_kinds: list[str] = []
+    for path in sorted(path for pattern in patterns for path in VOICED_WRONG_DIR.glob(pattern)):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            key = rng.choice([key for key in keys if key[0] != row["question"]])
+            pair = (row["text"], rng.choice(references[key]), "neutral")
+            if row["question"] in HELD_OUT_QUESTIONS:
+                held_out.append(pair)
+                held_out_kinds.append("elsewhere-" + ("wrong" if row["label"] == "contradict" else "right"))
+            else:
+                train.append(pair)
+    return train, held_out, held_out_kinds
+
+
+def restated_pairs(
+    directory: Path = VOICED_WRONG_DIR, kind: str = "restated"
+) -> tuple[list[Pair], list[Pair], list[str]]:
+    """--restated: each voiced wrong claim beside another writer's plain restatement of it (entail);
+    --restated-written: the same for the written contradictions of data/judge/contrast-*.jsonl and
+    data/judge/topics/contrast-*.jsonl, from data/judge/restated/. The held-out questions' pairs are
+    held out and logged as `kind`."""
+    train: list[Pair] = []
+    held_out: list[Pair] = []
+    for path in sorted(directory.glob("restated-*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 TOPICS[row["text"]] = question_topic(row["question"])
                 target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
                 target.append((row["text"], row["restated"], "entail"))
-    return train, held_out, ["restated"] * len(held_out)
+    return train, held_out, [kind] * len(held_out)
 
 
 def identity_pairs(pairs: list[Pair]) -> list[Pair]:
@@ -622,15 +662,23 @@ def main() -> int:
     parser.add_argument("--restated", action="store_true",
                         help="with --voiced-wrong: also each wrong claim beside a plain restatement of it, "
                              "as an entailment")
+    parser.add_argument("--restated-written", action="store_true",
+                        help="with --voiced-wrong and --topics: also each written contradiction of the contrast "
+                             "and topic files beside a plain restatement of it, as an entailment")
+    parser.add_argument("--voiced-elsewhere", action="store_true",
+                        help="with --voiced-wrong: also each voiced text beside a reference of another training "
+                             "question, as neutral")
     parser.add_argument("--identity-pairs", action="store_true",
                         help="also pair every contradicting text with itself as an entailment")
     parser.add_argument("--stop-after", type=int, default=None,
                         help="stop after this many epochs of the --epochs schedule and write the weights")
     args = parser.parse_args()
-    if args.voiced_right and not args.voiced_wrong:
-        parser.error("--voiced-right: only with --voiced-wrong")
-    if args.restated and not args.voiced_wrong:
-        parser.error("--restated: only with --voiced-wrong")
+    # Options that add to another option's data, and the options they need.
+    for option, needed in (("voiced_right", ("voiced_wrong",)), ("restated", ("voiced_wrong",)),
+                           ("restated_written", ("voiced_wrong", "topics")), ("voiced_elsewhere", ("voiced_wrong",))):
+        if getattr(args, option) and not all(getattr(args, name) for name in needed):
+            flags = " and ".join("--" + name.replace("_", "-") for name in needed)
+            parser.error(f"--{option.replace('_', '-')}: only with {flags}")
     if args.stop_after is not None and not 1 <= args.stop_after <= args.epochs:
         parser.error(f"--stop-after: expected an epoch from 1 to --epochs ({args.epochs})")
     if args.voice_balance is not None and not 0.0 < args.voice_balance < 1.0:
@@ -695,6 +743,11 @@ def main() -> int:
             sources.append(lambda: voiced_pairs(references, random.Random(args.seed + 5), "right-*.jsonl"))
         if args.restated:
             sources.append(restated_pairs)
+        if args.restated_written:
+            sources.append(lambda: restated_pairs(RESTATED_DIR, "restated-written"))
+        if args.voiced_elsewhere:
+            voiced_files = ("wrong-*.jsonl", "right-*.jsonl") if args.voiced_right else ("wrong-*.jsonl",)
+            sources.append(lambda: elsewhere_pairs(references, random.Random(args.seed + 6), voiced_files))
         for source in sources:
             source_pairs, source_held_out, source_kinds = source()
             from_voiced += source_pairs

@@ -281,3 +281,67 @@ def test_restated_rows_pair_every_voiced_wrong_claim_with_a_reworded_restatement
     owner = {row["text"]: row["question"] for row in restated}
     assert {owner[text] for text, _, _ in held_out} == set(train_judge.HELD_OUT_QUESTIONS)
     assert not {owner[text] for text, _, _ in train} & set(train_judge.HELD_OUT_QUESTIONS)
+
+
+def test_elsewhere_pairs_put_each_voiced_text_beside_another_training_questions_reference_as_neutral():
+    train_judge = train_judge_script()
+    _, pack_references = train_judge.rubric_pairs(random.Random(0))
+    references = {**train_judge.topic_references(), **pack_references}
+    reference_question = {ref: question for (question, _), refs in references.items() for ref in refs}
+    rows = _voiced_rows(train_judge, "wrong-*.jsonl") + _voiced_rows(train_judge, "right-*.jsonl")
+    text_question = {row["text"]: row["question"] for row in rows}
+    train, held_out, kinds = train_judge.elsewhere_pairs(
+        pack_references, random.Random(0), ("wrong-*.jsonl", "right-*.jsonl"))
+    assert len(train) + len(held_out) == len(rows)
+    assert {label for _, _, label in train + held_out} == {"neutral"}
+    held = set(train_judge.HELD_OUT_QUESTIONS)
+    for text, reference, _ in train + held_out:
+        # Another question's reference, and never a held-out question's: those stay unseen.
+        assert reference_question[reference] != text_question[text]
+        assert reference_question[reference] not in held
+    assert {text_question[text] for text, _, _ in held_out} == held
+    assert not {text_question[text] for text, _, _ in train} & held
+    assert sorted(set(kinds)) == ["elsewhere-right", "elsewhere-wrong"] and len(kinds) == len(held_out)
+    # Only the files asked for.
+    wrong_only, _, _ = train_judge.elsewhere_pairs(pack_references, random.Random(0), ("wrong-*.jsonl",))
+    assert {text for text, _, _ in wrong_only} <= {row["text"] for row in _voiced_rows(train_judge, "wrong-*.jsonl")}
+
+
+def test_restated_written_rows_pair_every_written_contradiction_with_a_restatement_of_itself():
+    import json
+
+    train_judge = train_judge_script()
+    written = [json.loads(line)
+               for path in (*sorted(train_judge.CONTRAST_DIR.glob("contrast-*.jsonl")),
+                            *sorted(train_judge.TOPICS_DIR.glob("contrast-*.jsonl")))
+               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    contradictions = {row["text"]: row for row in written if row["label"] == "contradict"}
+    restated = [json.loads(line) for path in sorted(train_judge.RESTATED_DIR.glob("restated-*.jsonl"))
+                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    # Exactly the written contradictions, each once, with its own question, point and kind.
+    assert sorted(row["text"] for row in restated) == sorted(contradictions)
+    for row in restated:
+        source = contradictions[row["text"]]
+        assert (row["question"], row["point"], row["kind"]) == (source["question"], source["point"], source["kind"])
+        assert row["restated"].strip() and row["restated"].lower() != row["text"].lower()
+    train, held_out, kinds = train_judge.restated_pairs(train_judge.RESTATED_DIR, "restated-written")
+    assert {label for _, _, label in train + held_out} == {"entail"}
+    assert len(train) + len(held_out) == len(restated) and kinds == ["restated-written"] * len(held_out)
+    owner = {row["text"]: row["question"] for row in restated}
+    assert {owner[text] for text, _, _ in held_out} == set(train_judge.HELD_OUT_QUESTIONS)
+    assert not {owner[text] for text, _, _ in train} & set(train_judge.HELD_OUT_QUESTIONS)
+
+
+def test_options_that_add_to_another_options_data_refuse_to_run_without_it(tmp_path):
+    import subprocess
+    import sys
+
+    out = str(tmp_path / "judge.safetensors")
+    for options, message in (
+        (["--restated"], "--restated: only with --voiced-wrong"),
+        (["--voiced-elsewhere"], "--voiced-elsewhere: only with --voiced-wrong"),
+        (["--voiced-wrong", "--restated-written"], "--restated-written: only with --voiced-wrong and --topics"),
+    ):
+        done = subprocess.run([sys.executable, str(REPO / "scripts" / "train_judge.py"), *options, "--out", out],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr.strip().endswith(message) and "Traceback" not in done.stderr
