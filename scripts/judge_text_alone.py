@@ -14,7 +14,6 @@ of each read as a contradiction at the grading threshold (``JUDGE_CONTRADICTS``)
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 
@@ -36,13 +35,9 @@ def main() -> int:
             parser.error(f"--weights: no such file {path}")
 
     _, pack_references = train_judge.rubric_pairs(random.Random(0))
-    references = {**train_judge.topic_references(), **pack_references}
-    every_row = [
-        json.loads(line)
-        for path in sorted(train_judge.VOICED_WRONG_DIR.glob("wrong-*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
-    rows = [row for row in every_row if row["question"] in train_judge.HELD_OUT_QUESTIONS]
+    references = train_judge.every_reference(pack_references)
+    rows = [row for _, _, row in train_judge.jsonl_rows(train_judge.VOICED_WRONG_DIR, ("wrong-*.jsonl",))
+            if row["question"] in train_judge.HELD_OUT_QUESTIONS]
     rng = random.Random(7)
     keys = sorted(references)
     pairs: list[tuple[str, str]] = []

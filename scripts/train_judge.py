@@ -66,9 +66,8 @@ judge never sees a Pinterest question, reference or transcript):
 - With --restated-written as well, also data/judge/restated/restated-*.jsonl: each of the 1,137
   written contradictions of the contrast and topic files (opposites, misconceptions, negations,
   one-term swaps) beside a plain restatement of it by six more writers who saw only the claim's
-  text, as an entailment. Not in the shipped weights: with D's data (the model card), --voiced-elsewhere
-  and --stop-after 1,
-  style-shift dev 0.769 and a judge test fails (see the model card).
+  text, as an entailment. Not in the shipped weights: with D's data (the model card),
+  --voiced-elsewhere and --stop-after 1, style-shift dev 0.769 and a judge test fails.
 - With --voiced-elsewhere as well, each voiced text (wrong and, with --voiced-right, right) beside
   one reference of a point of another training question, as neutral: a claim says nothing of a
   point it is not about, so a wrong-sounding claim must not read as a contradiction by itself. Not
@@ -106,6 +105,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -463,8 +463,22 @@ def voiced_pairs(
     voices) or "right-*.jsonl" (--voiced-right; correct ones in the bullet, hedging and rambling
     voices), so that the voice never tells the label. Each text beside two of its point's references;
     the held-out questions' rows are held out and logged by kind."""
-    references = {**topic_references(), **pack_references}
+    references = every_reference(pack_references)
     return contrast_pairs(references, rng, (pattern,), VOICED_WRONG_DIR)
+
+
+def jsonl_rows(directory: Path, patterns: tuple[str, ...]) -> Iterator[tuple[Path, int, dict[str, str]]]:
+    """Each row of the JSON-lines files in ``directory`` matching ``patterns`` (files in sorted order),
+    with its file and line number; blank lines skipped."""
+    for path in sorted(path for pattern in patterns for path in directory.glob(pattern)):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                yield path, number, json.loads(line)
+
+
+def every_reference(pack_references: dict[tuple[str, str], list[str]]) -> dict[tuple[str, str], list[str]]:
+    """The training-only topics' references and the packs' (``rubric_pairs``), by (question, point)."""
+    return {**topic_references(), **pack_references}
 
 
 def contrast_pairs(
@@ -477,22 +491,18 @@ def contrast_pairs(
     train: list[Pair] = []
     held_out: list[Pair] = []
     held_out_kinds: list[str] = []
-    for path in sorted(path for pattern in patterns for path in directory.glob(pattern)):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            refs = references.get((row["question"], row["point"]))
-            if refs is None or row["label"] not in LABELS:
-                print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{number}: "
-                      "skipped (unknown point or label)", file=sys.stderr)
-                continue
-            TOPICS[row["text"]] = question_topic(row["question"])
-            target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
-            for ref in rng.sample(refs, k=min(2, len(refs))):
-                target.append((row["text"], ref, row["label"]))
-                if target is held_out:
-                    held_out_kinds.append(row["kind"])
+    for path, number, row in jsonl_rows(directory, patterns):
+        refs = references.get((row["question"], row["point"]))
+        if refs is None or row["label"] not in LABELS:
+            print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:{number}: "
+                  "skipped (unknown point or label)", file=sys.stderr)
+            continue
+        TOPICS[row["text"]] = question_topic(row["question"])
+        target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
+        for ref in rng.sample(refs, k=min(2, len(refs))):
+            target.append((row["text"], ref, row["label"]))
+            if target is held_out:
+                held_out_kinds.append(row["kind"])
     return train, held_out, held_out_kinds
 
 
@@ -504,23 +514,19 @@ def elsewhere_pairs(
     wrong-sounding claim must not read as a contradiction by itself. The references come from training
     questions only; the held-out questions' texts are held out and logged as "elsewhere-wrong" or
     "elsewhere-right" (what scripts/judge_text_alone.py measures)."""
-    references = {**topic_references(), **pack_references}
+    references = every_reference(pack_references)
     keys = sorted(key for key in references if key[0] not in HELD_OUT_QUESTIONS)
     train: list[Pair] = []
     held_out: list[Pair] = []
     held_out_kinds: list[str] = []
-    for path in sorted(path for pattern in patterns for path in VOICED_WRONG_DIR.glob(pattern)):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            key = rng.choice([key for key in keys if key[0] != row["question"]])
-            pair = (row["text"], rng.choice(references[key]), "neutral")
-            if row["question"] in HELD_OUT_QUESTIONS:
-                held_out.append(pair)
-                held_out_kinds.append("elsewhere-" + ("wrong" if row["label"] == "contradict" else "right"))
-            else:
-                train.append(pair)
+    for _, _, row in jsonl_rows(VOICED_WRONG_DIR, patterns):
+        key = rng.choice([key for key in keys if key[0] != row["question"]])
+        pair = (row["text"], rng.choice(references[key]), "neutral")
+        if row["question"] in HELD_OUT_QUESTIONS:
+            held_out.append(pair)
+            held_out_kinds.append("elsewhere-" + ("wrong" if row["label"] == "contradict" else "right"))
+        else:
+            train.append(pair)
     return train, held_out, held_out_kinds
 
 
@@ -533,13 +539,10 @@ def restated_pairs(
     held out and logged as `kind`."""
     train: list[Pair] = []
     held_out: list[Pair] = []
-    for path in sorted(directory.glob("restated-*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                TOPICS[row["text"]] = question_topic(row["question"])
-                target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
-                target.append((row["text"], row["restated"], "entail"))
+    for _, _, row in jsonl_rows(directory, ("restated-*.jsonl",)):
+        TOPICS[row["text"]] = question_topic(row["question"])
+        target = held_out if row["question"] in HELD_OUT_QUESTIONS else train
+        target.append((row["text"], row["restated"], "entail"))
     return train, held_out, [kind] * len(held_out)
 
 

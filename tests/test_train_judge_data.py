@@ -1,6 +1,7 @@
 """The judge's training data helpers in scripts/train_judge.py (no training is run)."""
 
 import random
+from pathlib import Path
 from types import ModuleType
 
 from tests.conftest import REPO, train_judge_script
@@ -188,12 +189,18 @@ def test_voice_balance_rewords_each_label_to_the_same_terse_share_and_keeps_labe
     assert shares["entail"] == 0.4 and all(abs(shares[label] - 0.2) < 0.01 for label in ("contradict", "neutral"))
 
 
-def _voiced_rows(train_judge: ModuleType, pattern: str) -> list[dict[str, str]]:
-    """The rows of data/judge/voiced-wrong/ files matching ``pattern``."""
+def _rows(directory: Path, pattern: str) -> list[dict[str, str]]:
+    """The rows of the JSON-lines files in ``directory`` matching ``pattern``, read here rather than by
+    the script's own reader, so that a reader that drops rows would be seen."""
     import json
 
-    return [json.loads(line) for path in sorted(train_judge.VOICED_WRONG_DIR.glob(pattern))
+    return [json.loads(line) for path in sorted(directory.glob(pattern))
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _voiced_rows(train_judge: ModuleType, pattern: str) -> list[dict[str, str]]:
+    """The rows of data/judge/voiced-wrong/ files matching ``pattern``."""
+    return _rows(train_judge.VOICED_WRONG_DIR, pattern)
 
 
 def test_voiced_wrong_rows_give_every_point_both_labels_in_the_same_voices_and_hold_out_two_questions():
@@ -308,16 +315,10 @@ def test_elsewhere_pairs_put_each_voiced_text_beside_another_training_questions_
 
 
 def test_restated_written_rows_pair_every_written_contradiction_with_a_restatement_of_itself():
-    import json
-
     train_judge = train_judge_script()
-    written = [json.loads(line)
-               for path in (*sorted(train_judge.CONTRAST_DIR.glob("contrast-*.jsonl")),
-                            *sorted(train_judge.TOPICS_DIR.glob("contrast-*.jsonl")))
-               for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    written = _rows(train_judge.CONTRAST_DIR, "contrast-*.jsonl") + _rows(train_judge.TOPICS_DIR, "contrast-*.jsonl")
     contradictions = {row["text"]: row for row in written if row["label"] == "contradict"}
-    restated = [json.loads(line) for path in sorted(train_judge.RESTATED_DIR.glob("restated-*.jsonl"))
-                for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    restated = _rows(train_judge.RESTATED_DIR, "restated-*.jsonl")
     # Exactly the written contradictions, each once, with its own question, point and kind.
     assert sorted(row["text"] for row in restated) == sorted(contradictions)
     for row in restated:
