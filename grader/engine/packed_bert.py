@@ -46,7 +46,20 @@ batched product and summed in float32 (one slice where the inputs do not divide 
 with AMX (oneDNN 3.12, two threads) a product over 1,536 inputs (BERT's down projection) rounds a
 row differently when the pass has fewer than 512 rows than when it has more, so a verdict moved by
 about 0.001 with the pairs read beside it; products over 384 inputs round every row the same at
-every row count from 64 to 4,096 (measured). A grade must not depend on its batch."""
+every row count from 64 to 4,096 (measured). A grade must not depend on its batch.
+
+In float32 the same product drifts on another CPU: on an Intel Xeon with AVX-512 and no AMX (oneDNN,
+two threads) a row of a 1,536-input product over 256 rows or more differs by about 1e-5 from the
+same row in a product of 64-192 rows, enough to move a verdict's last bit. Slicing the inputs fixes
+it too but doubles the product's time; instead the float32 down projection runs as products of
+STABLE_ROW_STEP rows, every one the same shape, so no row's rounding can depend on the others.
+Only where texts attend alone (the judge): the sentence encoder's attention groups already make a
+vector depend on its neighbours by float rounding."""
+
+STABLE_ROW_STEP = 128
+"""Rows per float32 down-projection product where a text's output must not depend on its pass (see
+STABLE_INPUT_WIDTH). On that Xeon, for a 1,024-row pass: one product 6.7 ms, 64-row steps 8.8 ms,
+128-row steps 7.1 ms (measured)."""
 
 TOKENS_PER_PASS = 4096
 """Token budget of one packed pass, so peak memory matches the stock path's batch of 16 x 256
@@ -241,7 +254,25 @@ class PackedBertLayers:
                 self._attend(qkv, group, context)
             attention_output = layer.attention.output
             hidden = attention_output.LayerNorm(attention_output.dense(context) + hidden)
-            hidden = layer.output.LayerNorm(layer.output.dense(layer.intermediate(hidden)) + hidden)
+            middle = layer.intermediate(hidden)
+            down = layer.output.dense
+            if self._group_size > 1:
+                projected = down(middle)
+            else:
+                # Texts attend alone, so each must read the same whatever the pass holds: the down
+                # projection runs as products of STABLE_ROW_STEP rows, every one of the same shape
+                # (the last one zero-padded), each written straight into its rows.
+                projected = torch.empty_like(hidden)
+                down_weight = down.weight.t()
+                for start in range(0, len(middle), STABLE_ROW_STEP):
+                    part = middle[start : start + STABLE_ROW_STEP]
+                    if len(part) == STABLE_ROW_STEP:
+                        torch.addmm(down.bias, part, down_weight, out=projected[start : start + STABLE_ROW_STEP])
+                    else:
+                        padded = part.new_zeros(STABLE_ROW_STEP, part.shape[1])
+                        padded[: len(part)] = part
+                        projected[start:] = torch.addmm(down.bias, padded, down_weight)[: len(part)]
+            hidden = layer.output.LayerNorm(projected + hidden)
         return hidden
 
     def _attend(self, qkv: torch.Tensor, group: _AttentionGroup, context: torch.Tensor) -> None:
