@@ -141,6 +141,7 @@ class PackedBertLayers:
     def __init__(self, bert: Any, *, bfloat16: bool = False, attention_group_size: int = ATTENTION_GROUP_SIZE) -> None:
         self._bert = bert
         self._group_size = attention_group_size
+        self._texts_alone = attention_group_size == 1
         config = bert.config
         self._heads = int(config.num_attention_heads)
         self.hidden_size = int(config.hidden_size)
@@ -256,22 +257,8 @@ class PackedBertLayers:
             hidden = attention_output.LayerNorm(attention_output.dense(context) + hidden)
             middle = layer.intermediate(hidden)
             down = layer.output.dense
-            if self._group_size > 1:
-                projected = down(middle)
-            else:
-                # Texts attend alone, so each must read the same whatever the pass holds: the down
-                # projection runs as products of STABLE_ROW_STEP rows, every one of the same shape
-                # (the last one zero-padded), each written straight into its rows.
-                projected = torch.empty_like(hidden)
-                down_weight = down.weight.t()
-                for start in range(0, len(middle), STABLE_ROW_STEP):
-                    part = middle[start : start + STABLE_ROW_STEP]
-                    if len(part) == STABLE_ROW_STEP:
-                        torch.addmm(down.bias, part, down_weight, out=projected[start : start + STABLE_ROW_STEP])
-                    else:
-                        padded = part.new_zeros(STABLE_ROW_STEP, part.shape[1])
-                        padded[: len(part)] = part
-                        projected[start:] = torch.addmm(down.bias, padded, down_weight)[: len(part)]
+            # Where texts attend alone, each must read the same whatever the pass holds.
+            projected = linear_in_row_steps(middle, down.weight, down.bias) if self._texts_alone else down(middle)
             hidden = layer.output.LayerNorm(projected + hidden)
         return hidden
 
@@ -319,6 +306,23 @@ class _AttentionGroup:
         self.key_mask = torch.zeros(self.count, 1, 1, self.width).masked_fill_(
             is_padding[:, None, None, :], torch.finfo(torch.float32).min
         )
+
+
+def linear_in_row_steps(inputs: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``functional.linear(inputs, weight, bias)`` as products of STABLE_ROW_STEP rows, every one of the
+    same shape (the last zero-padded), each written straight into its rows of the result: a row's
+    rounding then never depends on how many rows the pass holds."""
+    result = inputs.new_empty(len(inputs), weight.shape[0])
+    transposed = weight.t()
+    for start in range(0, len(inputs), STABLE_ROW_STEP):
+        part = inputs[start : start + STABLE_ROW_STEP]
+        if len(part) == STABLE_ROW_STEP:
+            torch.addmm(bias, part, transposed, out=result[start : start + STABLE_ROW_STEP])
+        else:
+            padded = part.new_zeros(STABLE_ROW_STEP, part.shape[1])
+            padded[: len(part)] = part
+            result[start:] = torch.addmm(bias, padded, transposed)[: len(part)]
+    return result
 
 
 def pass_ends(lengths: list[int], token_budget: int) -> list[int]:
