@@ -1,9 +1,10 @@
 """Human-graded answers: the data the grader is calibrated on (calibration split) and judged by (dev).
 
 Files are ``transcripts/<company>/<question_id>.jsonl``, one graded answer per line, written and
-graded by the rubric's author. ``transcripts/style-shift/<company>-{tune,dev}.jsonl`` hold answers in
-many other voices, written by other people and graded blind: the tuning part is fitted on beside the
-calibration split, the dev part only measures.
+graded by the rubric's author. ``transcripts/style-shift/<company>-tune*.jsonl`` and
+``<company>-dev*.jsonl`` hold answers in many other voices, written by other people and graded blind,
+one pair of files per batch of writers: the tuning parts are fitted on beside the calibration split,
+the dev parts only measure.
 """
 
 from __future__ import annotations
@@ -105,7 +106,9 @@ def read_fitting_rows(company: str, transcripts_dir: Path | None = None) -> list
     """Everything the calibration is fitted on for a company: its transcripts' calibration split and
     the tuning part of its style-shift set (answers in other voices), so the fit is not one author's style."""
     rows = read_transcripts(company, "calibration", transcripts_dir)
-    tuning = (transcripts_dir or default_transcripts_dir()) / STYLE_SHIFT_DIR / f"{company}-tune.jsonl"
-    if tuning.exists():
+    style_shift = (transcripts_dir or default_transcripts_dir()) / STYLE_SHIFT_DIR
+    # Each batch of other writers' answers has its own tuning file ("-tune.jsonl", "-tune-2.jsonl", ...),
+    # so a batch can be measured on its own (leave-one-question-out) as well as fitted on.
+    for tuning in sorted(style_shift.glob(f"{company}-tune*.jsonl")):
         rows.extend(row for row in read_labelled(tuning) if row.split == "calibration")
     return rows

@@ -19,7 +19,7 @@ from grader.engine.calibration import (
 )
 from grader.engine.fitting import fit_calibration
 from grader.engine.loader import load_question
-from grader.engine.transcripts import read_labelled
+from grader.engine.transcripts import read_fitting_rows, read_labelled
 from tests.evaluation.conftest import QUESTION, QUESTION_ID, graded_rows
 from tests.fakes import HashingEncoder
 
@@ -76,3 +76,24 @@ def test_fit_gives_five_score_weights_and_increasing_cut_points(tmp_path: Path):
     stored = tmp_path / "calibration.json"
     write_calibration(stored, calibration)
     assert calibration_for(stored, calibration.model_id).known_word_pairs == calibration.known_word_pairs
+
+
+def test_the_fit_reads_every_batch_of_tuning_answers_and_no_dev_part(tmp_path: Path):
+    """Each batch of other writers' answers has its own tuning and dev files; the calibration fits on
+    the transcripts' calibration split and every tuning file, never on a dev file or split."""
+
+    def write(path: Path, *rows: tuple[str, str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(
+            json.dumps({"id": row_id, "question_id": QUESTION_ID, "answer": "an answer", "grade": 2, "split": split})
+            + "\n" for row_id, split in rows
+        ), encoding="utf-8")
+
+    write(tmp_path / "acme" / f"{QUESTION_ID}.jsonl", ("own-cal", "calibration"), ("own-dev", "dev"))
+    write(tmp_path / "style-shift" / "acme-tune.jsonl", ("batch1-tune", "calibration"))
+    write(tmp_path / "style-shift" / "acme-tune-2.jsonl", ("batch2-tune", "calibration"), ("batch2-stray-dev", "dev"))
+    write(tmp_path / "style-shift" / "acme-dev.jsonl", ("batch1-dev", "dev"))
+    write(tmp_path / "style-shift" / "acme-dev-2.jsonl", ("batch2-dev", "dev"))
+    write(tmp_path / "style-shift" / "other-tune.jsonl", ("other-company", "calibration"))
+
+    assert sorted(row.id for row in read_fitting_rows("acme", tmp_path)) == ["batch1-tune", "batch2-tune", "own-cal"]
