@@ -17,9 +17,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
 
-GRADES = [0, 1, 2, 3, 4]
+from grader.evaluation.metrics import quadratic_weighted_kappa_score as qwk
 
 
 def predictions(path: Path) -> dict[str, dict]:
@@ -31,10 +30,6 @@ def predictions(path: Path) -> dict[str, dict]:
         raise ValueError(f"{path}: no such file") from None
     except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
         raise ValueError(f"{path}: not a `mockint eval --json` report (no predictions with ids)") from None
-
-
-def qwk(human: np.ndarray, graded: np.ndarray) -> float:
-    return float(cohen_kappa_score(human, graded, weights="quadratic", labels=GRADES))
 
 
 def main() -> None:
@@ -61,11 +56,12 @@ def main() -> None:
     for _ in range(args.resamples):
         draw = rng.integers(0, len(ids), len(ids))
         differences.append(qwk(human[draw], grade_b[draw]) - qwk(human[draw], grade_a[draw]))
-    low, high = np.percentile(differences, [2.5, 97.5])
+    low, high = np.nanpercentile(differences, [2.5, 97.5])
+    qwk_a, qwk_b = qwk(human, grade_a), qwk(human, grade_b)
     closer = int((np.abs(grade_b - human) < np.abs(grade_a - human)).sum())
     farther = int((np.abs(grade_b - human) > np.abs(grade_a - human)).sum())
-    print(f"{len(ids)} answers: QWK A {qwk(human, grade_a):.3f}, B {qwk(human, grade_b):.3f}, "
-          f"B - A {qwk(human, grade_b) - qwk(human, grade_a):+.3f} (95% paired bootstrap {low:+.3f} to {high:+.3f})")
+    print(f"{len(ids)} answers: QWK A {qwk_a:.3f}, B {qwk_b:.3f}, "
+          f"B - A {qwk_b - qwk_a:+.3f} (95% paired bootstrap {low:+.3f} to {high:+.3f})")
     moved = int((grade_a != grade_b).sum())
     print(f"grades that differ: {moved}; B closer to the human grade {closer}, farther {farther}")
     print("mean absolute error per question (A, B, grades moved):")
