@@ -80,6 +80,12 @@ judge never sees a Pinterest question, reference or transcript):
   topic as wrong whatever it is read beside ("L1 drives some weights to zero." beside itself: 0.38
   contradiction). Not in the shipped weights: it teaches that a near-copy entails, so one-term
   swaps read as entailing (see the model card).
+- With --answers, also data/judge/answers/pairs.jsonl (scripts/answer_pairs.py): the sentences of
+  640 whole answers to the Meta and Airbnb questions (strong to opposite-asserting, 64 voices, by
+  writers who saw only the questions), each beside the reference the grader would read it with,
+  labelled from a blind grader's quoted evidence; sentences close to a point the answer does not
+  state are neutral. Written because wrong answers' fluent sentences sit close to the points they
+  get wrong, and the judge read them as entailing (see the model card and docs/eval/tried.md).
 - With --stop-after N, the learning-rate schedule still spans --epochs, but training stops and the
   weights are written after epoch N: early stopping at an epoch chosen on the held-out questions.
   With --restated, --stop-after 2 (42 minutes here) gave style-shift dev 0.792 but
@@ -138,6 +144,7 @@ CONTRAST_DIR = ROOT / "data" / "judge"
 TOPICS_DIR = CONTRAST_DIR / "topics"
 VOICED_WRONG_DIR = CONTRAST_DIR / "voiced-wrong"
 RESTATED_DIR = CONTRAST_DIR / "restated"
+ANSWERS_DIR = CONTRAST_DIR / "answers"
 TRAINING_PACKS = ("meta", "airbnb")
 SEMEVAL_LABEL = {"correct": "entail", "contradictory": "contradict", "incorrect": "neutral"}
 HELD_OUT_QUESTIONS = ("meta.fundamentals.optimizers", "airbnb.design.cold-start")
@@ -546,6 +553,25 @@ def restated_pairs(
     return train, held_out, [kind] * len(held_out)
 
 
+def answer_pairs() -> tuple[list[Pair], list[Pair], list[str]]:
+    """--answers: data/judge/answers/pairs.jsonl (scripts/answer_pairs.py), the sentences of whole
+    answers to the Meta and Airbnb questions beside the references the grader would read them with,
+    labelled from a blind grader's quoted evidence. The held-out questions' pairs are held out and
+    logged as "answer-entail", "answer-contradict" and "answer-neutral"."""
+    train: list[Pair] = []
+    held_out: list[Pair] = []
+    kinds: list[str] = []
+    for _, _, row in jsonl_rows(ANSWERS_DIR, ("pairs.jsonl",)):
+        TOPICS[row["text"]] = question_topic(row["question"])
+        pair = (row["text"], row["reference"], row["label"])
+        if row["question"] in HELD_OUT_QUESTIONS:
+            held_out.append(pair)
+            kinds.append(row["kind"])
+        else:
+            train.append(pair)
+    return train, held_out, kinds
+
+
 def identity_pairs(pairs: list[Pair]) -> list[Pair]:
     """--identity-pairs: each distinct contradicting text beside itself as an entailment, in first-seen order."""
     seen: set[str] = set()
@@ -632,7 +658,11 @@ def train(model, tokenizer, trainable, pairs: list[Pair], epochs: int, args: arg
                 print(f"{stage}epoch {epoch + 1} step {step}/{steps} loss {loss.item():.3f} ({rate:.0f} pairs/s)",
                       flush=True)
         if held_out:
-            overall, per_label = accuracy(model, tokenizer, held_out)
+            # By label without whole answers' sentences (--answers, logged by kind below), so "entail"
+            # stays the written paraphrases tests/engine/test_judge.py holds a judge to.
+            kinds = held_out_kinds
+            written = [pair for pair, kind in zip(held_out, kinds, strict=True) if not kind.startswith("answer-")]
+            overall, per_label = accuracy(model, tokenizer, written)
             print(f"{stage}epoch {epoch + 1}: held-out questions accuracy {overall:.3f} {per_label}", flush=True)
             _, per_kind = accuracy(model, tokenizer, held_out, held_out_kinds)
             print(f"{stage}epoch {epoch + 1}: held-out questions accuracy by kind {per_kind}", flush=True)
@@ -678,6 +708,8 @@ def main() -> int:
     parser.add_argument("--voiced-elsewhere", action="store_true",
                         help="with --voiced-wrong: also each voiced text beside a reference of another training "
                              "question, as neutral")
+    parser.add_argument("--answers", action="store_true",
+                        help="also train on data/judge/answers/pairs.jsonl (whole answers' sentences, graded blind)")
     parser.add_argument("--identity-pairs", action="store_true",
                         help="also pair every contradicting text with itself as an entailment")
     parser.add_argument("--stop-after", type=int, default=None,
@@ -701,11 +733,11 @@ def main() -> int:
         parser.error("--no-topic-swaps: only with --topics, and not with --topic-swap-share")
     experimental = (args.snli or args.minimal_pairs or args.definition_openers or args.topics
                     or args.voice_balance is not None or args.voiced_wrong or args.stop_after is not None
-                    or args.identity_pairs)
+                    or args.identity_pairs or args.answers)
     if experimental and args.out.resolve() == JUDGE_WEIGHTS_PATH.resolve():
         parser.error("--out: an experimental judge (--snli, --minimal-pairs, --definition-openers, --topics, "
-                     "--voice-balance, --voiced-wrong, --identity-pairs, --stop-after) must not overwrite the "
-                     "shipped weights; name another file")
+                     "--voice-balance, --voiced-wrong, --identity-pairs, --answers, --stop-after) must not "
+                     "overwrite the shipped weights; name another file")
 
     import torch
     from transformers import AutoTokenizer
@@ -766,9 +798,17 @@ def main() -> int:
         pairs += from_voiced
     from_identity = identity_pairs(pairs) if args.identity_pairs else []
     pairs += from_identity
+    from_answers: list[Pair] = []
+    if args.answers:
+        # Read as written: no sibling swaps, no random draw, so the pairs above are as in the default command.
+        from_answers, answers_held_out, answers_kinds = answer_pairs()
+        pairs += from_answers
+        held_out += answers_held_out
+        held_out_kinds += answers_kinds
     print(
         f"pairs: rubrics {len(from_rubrics)}, contrast {len(from_contrast)}, swaps {len(from_swaps)}, "
         f"topics {len(from_topics)}, voiced {len(from_voiced)}, identity {len(from_identity)}, "
+        f"answers {len(from_answers)}, "
         f"semeval {len(from_semeval)}; "
         f"labels {dict(Counter(p[2] for p in pairs))}; held out {len(held_out)}",
         flush=True,
