@@ -9,7 +9,8 @@ voices), each graded by another helper who saw only the rubrics and the answers 
 every point the answer covers or contradicts and every misconception it states, the answer's words
 that do so.
 
-The pairs are the ones the grader itself would hand the judge: the answer is cut into the units
+The pairs are chosen as the grader chooses the ones it hands the judge (without its further skips
+of keyword lists, shuffled text and pairs no verdict could make count): the answer is cut into the units
 grading reads (sentences, and clauses of long ones; ``answer_readings``), and for each point its
 JUDGE_SENTENCES_PER_POINT closest units at JUDGE_FLOOR or more (and any farther unit holding one
 of the grader's quotes for it), each beside the point's reference closest to it, as the judge
@@ -96,6 +97,8 @@ def pack_pairs(pack: str, encoder: SentenceTransformerEncoder) -> list[dict]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if line.strip()
     ]
+    # Each question's references, their point ids and vectors, encoded once for all its answers.
+    rubric: dict[str, tuple[list[tuple[str, str]], np.ndarray]] = {}
     for path, number, row in rows:
         question = questions[row["question_id"]]
         owner = {m.id: point.id for point in question.points for m in point.misconceptions}
@@ -104,9 +107,11 @@ def pack_pairs(pack: str, encoder: SentenceTransformerEncoder) -> list[dict]:
         if readings is None:
             continue
         units = readings.units
-        references = [(point.id, ref) for point in question.points for ref in point.references]
-        vectors = encoder.encode(units + [ref for _, ref in references])
-        cosine = vectors[: len(units)] @ vectors[len(units):].T
+        if question.id not in rubric:
+            references = [(point.id, ref) for point in question.points for ref in point.references]
+            rubric[question.id] = references, encoder.encode([ref for _, ref in references])
+        references, reference_vectors = rubric[question.id]
+        cosine = encoder.encode(units) @ reference_vectors.T
         for point in question.points:
             columns = np.array([j for j, (pid, _) in enumerate(references) if pid == point.id])
             closest = columns[np.argmax(cosine[:, columns], axis=1)]
@@ -116,11 +121,11 @@ def pack_pairs(pack: str, encoder: SentenceTransformerEncoder) -> list[dict]:
                 label = unit_label(units[i], point.id, row)
                 if label is None or (rank >= JUDGE_SENTENCES_PER_POINT and label == "neutral"):
                     continue
-                if nearness[i] < CLOSE_ENOUGH and label != "neutral":
-                    # The quote states the point, or its opposite, through another of its references;
-                    # beside this one it says neither.
-                    if label == "entail":
-                        continue
+                # Far from this reference, a quote states the point (or its opposite) through another
+                # of its references; beside this one it says neither.
+                if nearness[i] < CLOSE_ENOUGH and label == "entail":
+                    continue
+                if nearness[i] < CLOSE_ENOUGH and label == "contradict":
                     label = "neutral"
                 pairs.append({
                     "question": question.id, "point": point.id, "answer": row["id"],

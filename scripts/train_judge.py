@@ -660,8 +660,8 @@ def train(model, tokenizer, trainable, pairs: list[Pair], epochs: int, args: arg
         if held_out:
             # By label without whole answers' sentences (--answers, logged by kind below), so "entail"
             # stays the written paraphrases tests/engine/test_judge.py holds a judge to.
-            kinds = held_out_kinds
-            written = [pair for pair, kind in zip(held_out, kinds, strict=True) if not kind.startswith("answer-")]
+            written = [pair for pair, kind in zip(held_out, held_out_kinds, strict=True)
+                       if not kind.startswith("answer-")]
             overall, per_label = accuracy(model, tokenizer, written)
             print(f"{stage}epoch {epoch + 1}: held-out questions accuracy {overall:.3f} {per_label}", flush=True)
             _, per_kind = accuracy(model, tokenizer, held_out, held_out_kinds)

@@ -13,13 +13,18 @@ from tests.fakes import HashingEncoder
 REPO = Path(__file__).resolve().parents[1]
 
 
-def train_judge_script() -> ModuleType:
-    """scripts/train_judge.py as a module (scripts/ is not a package); no training is run."""
-    spec = importlib.util.spec_from_file_location("train_judge", REPO / "scripts" / "train_judge.py")
+def script_module(name: str) -> ModuleType:
+    """scripts/<name>.py as a module (scripts/ is not a package); its main() is not run."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def train_judge_script() -> ModuleType:
+    """scripts/train_judge.py as a module; no training is run."""
+    return script_module("train_judge")
 
 
 @pytest.fixture(autouse=True)

@@ -1,16 +1,12 @@
 """scripts/answer_pairs.py: which sentence of a graded answer carries which label for the judge."""
 
-import importlib.util
 import json
 
-from tests.conftest import REPO, train_judge_script
+from tests.conftest import REPO, script_module, train_judge_script
 
 
 def _answer_pairs_script():
-    spec = importlib.util.spec_from_file_location("answer_pairs", REPO / "scripts" / "answer_pairs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script_module("answer_pairs")
 
 
 ROW = {
